@@ -1,0 +1,140 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The bytes of a model file, memory-mapped (or an owned copy for in-memory loads), with typed,
+/// validated access to its tensors by name. Aligned float32 tensors are used in place: loading a
+/// model copies nothing but float16/bfloat16 tensors, which are widened once.
+public final class TensorStore: @unchecked Sendable {
+    let header: SafeTensorsHeader
+    public let source: String
+    private let base: UnsafeRawPointer
+    private let byteCount: Int
+    private let release: () -> Void
+    private var converted: [FloatStorage] = []
+
+    public var metadata: [String: String] { header.metadata }
+    public var tensorNames: [String] { header.entries.keys.sorted() }
+
+    /// Maps `path` read-only.
+    public convenience init(path: String) throws {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else {
+            throw MimeticError.io("cannot open '\(path)': \(String(cString: strerror(errno)))")
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            throw MimeticError.io("cannot stat '\(path)': \(String(cString: strerror(errno)))")
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw MimeticError.io("'\(path)' is not a regular file")
+        }
+        let size = Int(st.st_size)
+        guard size > 0 else { throw MimeticError.invalidModel("'\(path)' is empty") }
+        guard let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else {
+            throw MimeticError.io("cannot map '\(path)': \(String(cString: strerror(errno)))")
+        }
+        try self.init(base: UnsafeRawPointer(p), count: size, source: path) { munmap(p, size) }
+    }
+
+    /// Copies `bytes` (the caller's buffer may be freed after this returns).
+    public convenience init(bytes: UnsafeRawBufferPointer, source: String = "<memory>") throws {
+        guard bytes.count > 0, let src = bytes.baseAddress else {
+            throw MimeticError.invalidModel("\(source): empty buffer")
+        }
+        // 64-byte alignment so that float32 tensors at aligned offsets can be used in place.
+        let p = UnsafeMutableRawPointer.allocate(byteCount: bytes.count, alignment: 64)
+        p.copyMemory(from: src, byteCount: bytes.count)
+        try self.init(base: UnsafeRawPointer(p), count: bytes.count, source: source) { p.deallocate() }
+    }
+
+    private init(base: UnsafeRawPointer, count: Int, source: String, release: @escaping () -> Void) throws {
+        self.base = base
+        self.byteCount = count
+        self.source = source
+        self.release = release
+        do {
+            header = try SafeTensorsHeader(bytes: UnsafeRawBufferPointer(start: base, count: count), source: source)
+        } catch {
+            release()
+            throw error
+        }
+    }
+
+    deinit { release() }
+
+    public func has(_ name: String) -> Bool { header.entries[name] != nil }
+
+    public func shape(of name: String) -> [Int]? { header.entries[name]?.shape }
+
+    /// A float tensor whose shape must equal `shape` exactly.
+    public func weight(_ name: String, shape: [Int]) throws -> Weight {
+        guard let e = header.entries[name] else {
+            throw MimeticError.invalidModel("\(source): missing tensor '\(name)' (expected shape \(shape))")
+        }
+        guard e.shape == shape else {
+            throw MimeticError.invalidModel("\(source): tensor '\(name)' has shape \(e.shape), the config implies \(shape)")
+        }
+        return try floatView(e)
+    }
+
+    /// Same as `weight`, or nil when the tensor is absent.
+    public func optionalWeight(_ name: String, shape: [Int]) throws -> Weight? {
+        guard has(name) else { return nil }
+        return try weight(name, shape: shape)
+    }
+
+    /// An int32 tensor (triangles, vertex indices), copied.
+    public func int32s(_ name: String) throws -> (values: [Int32], shape: [Int])? {
+        guard let e = header.entries[name] else { return nil }
+        guard e.dtype == .i32 else {
+            throw MimeticError.invalidModel("\(source): tensor '\(name)' must be I32, found \(e.dtype.rawValue)")
+        }
+        let p = base + header.dataOffset + e.begin
+        var out = [Int32](repeating: 0, count: e.count)
+        for i in 0..<e.count { out[i] = Int32(littleEndian: p.loadUnaligned(fromByteOffset: i * 4, as: Int32.self)) }
+        return (out, e.shape)
+    }
+
+    private func floatView(_ e: SafeTensorsHeader.Entry) throws -> Weight {
+        let p = base + header.dataOffset + e.begin
+        let n = e.count
+        switch e.dtype {
+        case .f32:
+            if Int(bitPattern: p) % MemoryLayout<Float>.alignment == 0 {
+                return Weight(pointer: p.assumingMemoryBound(to: Float.self), shape: e.shape, name: e.name)
+            }
+            let s = keep(FloatStorage(count: n))
+            memcpy(s.pointer, p, n * 4)
+            return try checkedFinite(Weight(pointer: s.pointer, shape: e.shape, name: e.name))
+        case .f16:
+            let s = keep(FloatStorage(count: n))
+            for i in 0..<n { s.pointer[i] = Float(Float16(bitPattern: UInt16(littleEndian: p.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)))) }
+            return try checkedFinite(Weight(pointer: s.pointer, shape: e.shape, name: e.name))
+        case .bf16:
+            let s = keep(FloatStorage(count: n))
+            for i in 0..<n {
+                let bits = UInt32(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) << 16
+                s.pointer[i] = Float(bitPattern: bits)
+            }
+            return try checkedFinite(Weight(pointer: s.pointer, shape: e.shape, name: e.name))
+        default:
+            throw MimeticError.invalidModel("\(source): tensor '\(e.name)' is \(e.dtype.rawValue); weights must be F32, F16 or BF16")
+        }
+    }
+
+    private func keep(_ s: FloatStorage) -> FloatStorage { converted.append(s); return s }
+
+    private func checkedFinite(_ w: Weight) throws -> Weight {
+        for i in 0..<w.count where !w.pointer[i].isFinite {
+            throw MimeticError.invalidModel("\(source): tensor '\(w.name)' holds a non-finite value at index \(i)")
+        }
+        return w
+    }
+
+    /// Scans every float32 tensor used in place for NaN/Inf. Loading calls this once, so a
+    /// corrupt weight is reported at load rather than as NaN animation later.
+    func validateFinite(_ w: Weight) throws { _ = try checkedFinite(w) }
+}

@@ -1,0 +1,198 @@
+import Foundation
+
+/// A loaded speech-to-face model: immutable after loading, so any number of threads may run it.
+///
+/// The forward pass, top to bottom (Audio → Alignment → Encoder → Decoder → Motion):
+///   samples ─ z-norm ─ CNN (50 Hz) ─ align to the motion rate ─ projection ─ transformer
+///   ─ audio map ─ autoregressive decoder (one step per frame) ─ family head ─ vertex offsets
+public final class MimeticModel: @unchecked Sendable {
+    public let config: ModelConfig
+    public let store: TensorStore
+    /// Neutral mesh, 3V floats (metres), when the file carries one.
+    public let template: [Float]?
+    public let triangles: [Int32]?
+    public let lipVertices: [Int32]?
+
+    let encoder: Wav2Vec2Encoder
+    let downsample: Conv1d?
+    let audioMap: Linear
+    let decoder: AutoregressiveDecoder
+    let head: Head
+
+    enum Head {
+        case faceformer(FaceFormerHead)
+        case imitator(ImitatorHead)
+        case mimic(MimicHead)
+    }
+
+    public convenience init(path: String) throws {
+        try self.init(store: TensorStore(path: path))
+    }
+
+    public init(store: TensorStore) throws {
+        self.store = store
+        let src = store.source
+        guard let format = store.metadata["mimetic.format"] else {
+            throw MimeticError.invalidModel("\(src): no 'mimetic.format' metadata: this is a safetensors file but not a Mimetic model (convert checkpoints with tools/convert.py)")
+        }
+        guard format == "1" else {
+            throw MimeticError.unsupported("\(src): model format version \(format); this runtime reads version 1")
+        }
+        guard let json = store.metadata["mimetic.config"] else {
+            throw MimeticError.invalidModel("\(src): no 'mimetic.config' metadata")
+        }
+        let c = try ModelConfig.decode(json: json, source: src)
+        config = c
+        encoder = try Wav2Vec2Encoder(store, config: c.encoder)
+        downsample = c.alignment.mode == .conv
+            ? try Conv1d(store, "encoder.downsample", in: c.encoder.hidden_size, out: c.encoder.hidden_size, kernel: 15, stride: 2, padding: 7, bias: true)
+            : nil
+        audioMap = try Linear(store, "audio_map", in: c.encoder.hidden_size, out: c.decoder.d_model)
+        decoder = try AutoregressiveDecoder(store, config: c.decoder)
+        switch c.family {
+        case .faceformer: head = .faceformer(try FaceFormerHead(store, config: c))
+        case .imitator: head = .imitator(try ImitatorHead(store, config: c))
+        case .mimic: head = .mimic(try MimicHead(store, config: c))
+        }
+        template = try store.optionalWeight("template", shape: [c.num_vertices, 3])?.toArray()
+        if let (tri, shape) = try store.int32s("triangles") {
+            guard shape.count == 2, shape[1] == 3 else { throw MimeticError.invalidModel("\(src): 'triangles' must be [F, 3], found \(shape)") }
+            if let bad = tri.first(where: { $0 < 0 || Int($0) >= c.num_vertices }) {
+                throw MimeticError.invalidModel("\(src): 'triangles' references vertex \(bad); the mesh has \(c.num_vertices)")
+            }
+            triangles = tri
+        } else { triangles = nil }
+        if let (lips, shape) = try store.int32s("lip_vertices") {
+            guard shape.count == 1 else { throw MimeticError.invalidModel("\(src): 'lip_vertices' must be 1-D, found \(shape)") }
+            if let bad = lips.first(where: { $0 < 0 || Int($0) >= c.num_vertices }) {
+                throw MimeticError.invalidModel("\(src): 'lip_vertices' references vertex \(bad); the mesh has \(c.num_vertices)")
+            }
+            lipVertices = lips
+        } else { lipVertices = nil }
+    }
+
+    public var family: ModelConfig.Family { config.family }
+    public var outputSize: Int { config.outputSize }
+    public var styleNames: [String] { config.styleNames }
+    /// The fewest 16 kHz samples that make one motion frame.
+    public var minimumSamples: Int { encoder.minimumSamples }
+
+    // MARK: Audio → features
+
+    /// Audio features for the decoder and the number of motion frames they drive.
+    public struct AudioFeatures {
+        public let features: Matrix      // [Ta, d]
+        public let frames: Int
+        public let keysPerFrame: Int
+    }
+
+    /// `audio`: mono samples at 16 kHz, any scale (the encoder normalises each utterance).
+    public func audioFeatures(_ audio: [Float], recorder: StageRecorder? = nil,
+                              progress: ((Int, Int) -> Void)? = nil) throws -> AudioFeatures {
+        guard !audio.isEmpty else { throw MimeticError.invalidAudio("no samples") }
+        if let i = audio.firstIndex(where: { !$0.isFinite }) {
+            throw MimeticError.invalidAudio("sample \(i) is \(audio[i]) (NaN or Inf)")
+        }
+        guard audio.count >= encoder.minimumSamples else {
+            throw MimeticError.invalidAudio("\(audio.count) samples is too short: the encoder needs at least \(encoder.minimumSamples) (\(encoder.minimumSamples * 1000 / config.sample_rate) ms at \(config.sample_rate) Hz)")
+        }
+        let normalized = Wav2Vec2Encoder.normalize(audio, eps: config.encoder.input_norm_eps)
+        recorder?.record("audio_normalized", Matrix(rows: normalized.count, cols: 1, data: normalized))
+        let cnn = encoder.cnn(normalized)
+        recorder?.record("cnn", cnn)
+        let l = cnn.rows
+        let aligned: Matrix
+        switch config.alignment.mode {
+        case .interpolate:
+            let t = Alignment.interpolatedFrames(cnnFrames: l, fps: config.fps, offset: config.alignment.frames_offset ?? 0)
+            guard t >= 1 else { throw MimeticError.invalidAudio("\(audio.count) samples make no motion frame at \(config.fps) fps") }
+            aligned = Alignment.interpolateLinear(cnn, to: t)
+        case .pairs:
+            guard l >= 2 else { throw MimeticError.invalidAudio("\(audio.count) samples make no motion frame (two audio frames per motion frame)") }
+            aligned = cnn.rows(0..<(l - l % 2))
+        case .conv:
+            aligned = cnn
+        }
+        recorder?.record("aligned", aligned)
+        var hidden = encoder.transform(encoder.project(aligned), progress: progress)
+        recorder?.record("encoder", hidden)
+        if let ds = downsample { hidden = ds(hidden) }
+        let features = audioMap(hidden)
+        recorder?.record("audio_features", features)
+        let k = config.alignment.mode == .pairs ? 2 : 1
+        return AudioFeatures(features: features, frames: features.rows / k, keysPerFrame: k)
+    }
+
+    // MARK: Style
+
+    /// The style vector the decoder uses (FaceFormer/Imitator: d-dim embedding; Mimic: code).
+    public func styleVector(_ style: StyleInput) throws -> [Float] {
+        switch head {
+        case .faceformer(let h): return try styleFromTable(h.styleTable, style, family: "faceformer")
+        case .imitator(let h): return try styleFromTable(h.styleTable, style, family: "imitator")
+        case .mimic(let h): return try h.styleCode(style, outputSize: outputSize)
+        }
+    }
+
+    // MARK: Animation
+
+    /// Offline animation of a whole utterance.
+    /// - Parameters:
+    ///   - audio: mono 16 kHz samples.
+    ///   - initialOffsets: Mimic's initial state (3V offsets of the frame before the first); zeros if nil.
+    ///   - progress: fraction done, 0...1.
+    public func animate(audio: [Float], style: StyleInput, initialOffsets: [Float]? = nil,
+                        recorder: StageRecorder? = nil, progress: ((Double) -> Void)? = nil) throws -> Animation {
+        let s = try styleVector(style)
+        if case .mimic = head { recorder?.record("style_code", Matrix(rows: 1, cols: s.count, data: s)) }
+        if let i = initialOffsets {
+            guard i.count == outputSize else {
+                throw MimeticError.invalidArgument("initial offsets have \(i.count) values; the model outputs \(outputSize)")
+            }
+            guard i.allSatisfy({ $0.isFinite }) else { throw MimeticError.invalidArgument("initial offsets contain NaN or Inf") }
+        }
+        // Rough cost split for the progress bar: the encoder dominates.
+        let encoderShare = 0.9
+        let audioFeatures = try audioFeatures(audio, recorder: recorder) { done, total in
+            progress?(encoderShare * Double(done) / Double(max(total, 1)))
+        }
+        let frames = audioFeatures.frames
+        let memory = decoder.memory(audio: audioFeatures.features, keysPerFrame: audioFeatures.keysPerFrame)
+        let step: (Int) -> Void = { t in progress?(encoderShare + (1 - encoderShare) * Double(t) / Double(max(frames, 1))) }
+        let hidden: Matrix
+        let offsets: Matrix
+        switch head {
+        case .faceformer(let h):
+            hidden = h.decode(decoder, memory: memory, frames: frames, style: s, progress: step)
+            offsets = h.motionOut(hidden)
+        case .imitator(let h):
+            hidden = h.decode(decoder, memory: memory, frames: frames, style: s, progress: step)
+            offsets = h.motion(hidden, style: s)
+        case .mimic(let h):
+            let initial = initialOffsets ?? [Float](repeating: 0, count: outputSize)
+            hidden = h.decode(decoder, memory: memory, frames: frames, styleCode: s, initialOffsets: initial, progress: step)
+            offsets = h.motionOut(hidden)
+        }
+        recorder?.record("decoder", hidden)
+        recorder?.record("offsets", offsets)
+        if let tpl = template, let recorder {
+            var v = offsets
+            let (rows, cols) = (v.rows, v.cols)
+            v.data.withUnsafeMutableBufferPointer { vp in tpl.withUnsafeBufferPointer { Vec.addRows(vp.baseAddress!, rows: rows, cols: cols, ld: cols, $0.baseAddress!) } }
+            recorder.record("vertices", v)
+        }
+        progress?(1)
+        return Animation(offsets: offsets, fps: config.fps)
+    }
+
+    /// Mimic's style code from a reference clip, using its last `style_window` frames as the
+    /// original demo does (other families: an error).
+    public func styleCode(fromMotion motion: Matrix, lastFrames: Int? = nil) throws -> [Float] {
+        guard case .mimic = head else {
+            throw MimeticError.invalidArgument("only Mimic models encode a style from reference motion; this is a \(family.rawValue) model")
+        }
+        let window = lastFrames ?? config.mimic!.style_window
+        let clip = motion.rows > window ? motion.rows((motion.rows - window)..<motion.rows) : motion
+        return try styleVector(.motion(clip))
+    }
+}

@@ -1,0 +1,123 @@
+import Foundation
+
+/// wav2vec 2.0 (Baevski et al. 2020) as FaceFormer, Imitator and Mimic run it: a 7-layer conv
+/// feature encoder at 50 Hz, a feature projection, a convolutional relative positional embedding
+/// and a transformer. The three originals resample between the CNN and the projection, so the
+/// stages are exposed separately and the model in between does the alignment.
+final class Wav2Vec2Encoder {
+    struct ConvLayer {
+        let conv: Conv1d
+        let norm: (gamma: Weight, beta: Weight)?   // group norm (layer 0 of "group") or layer norm ("layer")
+    }
+
+    let config: ModelConfig.Encoder
+    let convLayers: [ConvLayer]
+    let projectionNorm: LayerNorm
+    let projection: Linear
+    let posConv: Conv1d
+    let norm: LayerNorm
+    let layers: [EncoderLayer]
+
+    init(_ store: TensorStore, config c: ModelConfig.Encoder) throws {
+        config = c
+        var layers: [ConvLayer] = []
+        var inCh = 1
+        for i in 0..<c.conv_dim.count {
+            let conv = try Conv1d(store, "encoder.conv.\(i)", in: inCh, out: c.conv_dim[i], kernel: c.conv_kernel[i],
+                                  stride: c.conv_stride[i], bias: c.conv_bias)
+            var norm: (Weight, Weight)? = nil
+            if c.feat_extract_norm == "layer" || i == 0 {
+                norm = (try store.weight("encoder.conv.\(i).norm.weight", shape: [c.conv_dim[i]]),
+                        try store.weight("encoder.conv.\(i).norm.bias", shape: [c.conv_dim[i]]))
+            }
+            layers.append(ConvLayer(conv: conv, norm: norm))
+            inCh = c.conv_dim[i]
+        }
+        convLayers = layers
+        projectionNorm = try LayerNorm(store, "encoder.projection.norm", features: inCh, eps: c.layer_norm_eps)
+        projection = try Linear(store, "encoder.projection", in: inCh, out: c.hidden_size)
+        posConv = try Conv1d(store, "encoder.pos_conv", in: c.hidden_size, out: c.hidden_size, kernel: c.pos_conv_kernel,
+                             padding: c.pos_conv_kernel / 2, groups: c.pos_conv_groups, bias: true)
+        norm = try LayerNorm(store, "encoder.norm", features: c.hidden_size, eps: c.layer_norm_eps)
+        self.layers = try (0..<c.num_layers).map {
+            try EncoderLayer(store, "encoder.layers.\($0)", width: c.hidden_size, heads: c.num_heads, ffnDim: c.intermediate_size,
+                             activation: .gelu, eps: c.layer_norm_eps, preNorm: c.stable_layer_norm)
+        }
+    }
+
+    var cnnChannels: Int { config.conv_dim.last! }
+
+    /// Number of CNN frames for `n` input samples (chaining floor((n - K) / S) + 1).
+    func cnnFrames(samples n: Int) -> Int {
+        var len = n
+        for (k, s) in zip(config.conv_kernel, config.conv_stride) {
+            guard len >= k else { return 0 }
+            len = (len - k) / s + 1
+        }
+        return len
+    }
+
+    /// Minimum number of samples that yields at least one CNN frame.
+    var minimumSamples: Int {
+        var need = 1
+        for (k, s) in zip(config.conv_kernel, config.conv_stride).reversed() { need = (need - 1) * s + k }
+        return need
+    }
+
+    /// Per-utterance zero-mean / unit-variance normalisation (population variance), in float64
+    /// like the originals' feature extractor (numpy).
+    static func normalize(_ x: [Float], eps: Double) -> [Float] {
+        let n = Double(x.count)
+        var sum = 0.0
+        for v in x { sum += Double(v) }
+        let mean = sum / n
+        var ss = 0.0
+        for v in x { let d = Double(v) - mean; ss += d * d }
+        let inv = 1 / (ss / n + eps).squareRoot()
+        return x.map { Float((Double($0) - mean) * inv) }
+    }
+
+    /// The conv feature encoder: [N] samples -> [L, C] (time-major).
+    func cnn(_ audio: [Float]) -> Matrix {
+        var h = Matrix(rows: audio.count, cols: 1, data: audio)
+        for (i, layer) in convLayers.enumerated() {
+            h = layer.conv(h)
+            let (rows, cols) = (h.rows, h.cols)
+            h.data.withUnsafeMutableBufferPointer { p in
+                if let (g, b) = layer.norm {
+                    if config.feat_extract_norm == "group" && i == 0 {
+                        Norm.channelNormOverTime(p.baseAddress!, rows: rows, cols: cols, gamma: g.pointer, beta: b.pointer, eps: config.layer_norm_eps)
+                    } else {
+                        Norm.layerNorm(p.baseAddress!, rows: rows, cols: cols, gamma: g.pointer, beta: b.pointer, eps: config.layer_norm_eps)
+                    }
+                }
+                Activations.gelu(p.baseAddress!, count: rows * cols)
+            }
+        }
+        return h
+    }
+
+    /// Feature projection: LayerNorm then Linear, [T, C] -> [T, H].
+    func project(_ features: Matrix) -> Matrix {
+        var h = features
+        projectionNorm(&h)
+        return projection(h)
+    }
+
+    /// Positional conv embedding and the transformer layers: [T, H] -> [T, H].
+    func transform(_ x: Matrix, progress: ((Int, Int) -> Void)? = nil) -> Matrix {
+        var h = x
+        // SamePad: an even kernel with padding k/2 yields one extra frame, which is dropped.
+        var pos = posConv(h)
+        if pos.rows > h.rows { pos = pos.rows(0..<h.rows) }
+        pos.data.withUnsafeMutableBufferPointer { Activations.gelu($0.baseAddress!, count: $0.count) }
+        add(&h, pos)
+        if !config.stable_layer_norm { norm(&h) }
+        for (i, layer) in layers.enumerated() {
+            h = layer(h)
+            progress?(i + 1, layers.count)
+        }
+        if config.stable_layer_norm { norm(&h) }
+        return h
+    }
+}

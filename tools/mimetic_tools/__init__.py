@@ -1,0 +1,1 @@
+"""Python tools for Mimetic: checkpoint conversion, PyTorch reference models, parity fixtures."""
