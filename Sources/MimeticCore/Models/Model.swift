@@ -43,6 +43,7 @@ public final class MimeticModel: @unchecked Sendable {
         }
         let c = try ModelConfig.decode(json: json, source: src)
         config = c
+        try store.validateAllFinite()
         encoder = try Wav2Vec2Encoder(store, config: c.encoder)
         downsample = c.alignment.mode == .conv
             ? try Conv1d(store, "encoder.downsample", in: c.encoder.hidden_size, out: c.encoder.hidden_size, kernel: 15, stride: 2, padding: 7, bias: true)
@@ -87,7 +88,7 @@ public final class MimeticModel: @unchecked Sendable {
     }
 
     /// `audio`: mono samples at 16 kHz, any scale (the encoder normalises each utterance).
-    public func audioFeatures(_ audio: [Float], recorder: StageRecorder? = nil,
+    public func audioFeatures(_ audio: [Float], recorder: StageRecorder? = nil, timer: StageTimer? = nil,
                               progress: ((Int, Int) -> Void)? = nil) throws -> AudioFeatures {
         guard !audio.isEmpty else { throw MimeticError.invalidAudio("no samples") }
         if let i = audio.firstIndex(where: { !$0.isFinite }) {
@@ -96,10 +97,12 @@ public final class MimeticModel: @unchecked Sendable {
         guard audio.count >= encoder.minimumSamples else {
             throw MimeticError.invalidAudio("\(audio.count) samples is too short: the encoder needs at least \(encoder.minimumSamples) (\(encoder.minimumSamples * 1000 / config.sample_rate) ms at \(config.sample_rate) Hz)")
         }
+        var clock = timer?.start()
         let normalized = Wav2Vec2Encoder.normalize(audio, eps: config.encoder.input_norm_eps)
         recorder?.record("audio_normalized", Matrix(rows: normalized.count, cols: 1, data: normalized))
         let cnn = encoder.cnn(normalized)
         recorder?.record("cnn", cnn)
+        timer?.lap("cnn", &clock)
         let l = cnn.rows
         let aligned: Matrix
         switch config.alignment.mode {
@@ -116,9 +119,11 @@ public final class MimeticModel: @unchecked Sendable {
         recorder?.record("aligned", aligned)
         var hidden = encoder.transform(encoder.project(aligned), progress: progress)
         recorder?.record("encoder", hidden)
+        timer?.lap("transformer", &clock)
         if let ds = downsample { hidden = ds(hidden) }
         let features = audioMap(hidden)
         recorder?.record("audio_features", features)
+        timer?.lap("audio_map", &clock)
         let k = config.alignment.mode == .pairs ? 2 : 1
         return AudioFeatures(features: features, frames: features.rows / k, keysPerFrame: k)
     }
@@ -142,37 +147,51 @@ public final class MimeticModel: @unchecked Sendable {
     ///   - initialOffsets: Mimic's initial state (3V offsets of the frame before the first); zeros if nil.
     ///   - progress: fraction done, 0...1.
     public func animate(audio: [Float], style: StyleInput, initialOffsets: [Float]? = nil,
-                        recorder: StageRecorder? = nil, progress: ((Double) -> Void)? = nil) throws -> Animation {
+                        recorder: StageRecorder? = nil, timer: StageTimer? = nil,
+                        progress: ((Double) -> Void)? = nil) throws -> Animation {
         let s = try styleVector(style)
         if case .mimic = head { recorder?.record("style_code", Matrix(rows: 1, cols: s.count, data: s)) }
-        if let i = initialOffsets {
-            guard i.count == outputSize else {
-                throw MimeticError.invalidArgument("initial offsets have \(i.count) values; the model outputs \(outputSize)")
-            }
-            guard i.allSatisfy({ $0.isFinite }) else { throw MimeticError.invalidArgument("initial offsets contain NaN or Inf") }
-        }
+        try checkInitialOffsets(initialOffsets)
         // Rough cost split for the progress bar: the encoder dominates.
         let encoderShare = 0.9
-        let audioFeatures = try audioFeatures(audio, recorder: recorder) { done, total in
+        let features = try audioFeatures(audio, recorder: recorder, timer: timer) { done, total in
             progress?(encoderShare * Double(done) / Double(max(total, 1)))
         }
+        return try decode(features, styleVector: s, initialOffsets: initialOffsets, recorder: recorder, timer: timer) { f in
+            progress?(encoderShare + (1 - encoderShare) * f)
+        }
+    }
+
+    /// The decoder half: audio features and a style vector (from `styleVector`) to offsets.
+    public func decode(_ audioFeatures: AudioFeatures, styleVector s: [Float], initialOffsets: [Float]? = nil,
+                       recorder: StageRecorder? = nil, timer: StageTimer? = nil,
+                       progress: ((Double) -> Void)? = nil) throws -> Animation {
+        guard s.count == config.decoder.d_model else {
+            throw MimeticError.invalidArgument("style vector has \(s.count) values; this model's is \(config.decoder.d_model)")
+        }
+        try checkInitialOffsets(initialOffsets)
+        var clock = timer?.start()
         let frames = audioFeatures.frames
         let memory = decoder.memory(audio: audioFeatures.features, keysPerFrame: audioFeatures.keysPerFrame)
-        let step: (Int) -> Void = { t in progress?(encoderShare + (1 - encoderShare) * Double(t) / Double(max(frames, 1))) }
+        let step: (Int) -> Void = { t in progress?(Double(t) / Double(max(frames, 1))) }
         let hidden: Matrix
         let offsets: Matrix
         switch head {
         case .faceformer(let h):
             hidden = h.decode(decoder, memory: memory, frames: frames, style: s, progress: step)
+            timer?.lap("decoder", &clock)
             offsets = h.motionOut(hidden)
         case .imitator(let h):
             hidden = h.decode(decoder, memory: memory, frames: frames, style: s, progress: step)
+            timer?.lap("decoder", &clock)
             offsets = h.motion(hidden, style: s)
         case .mimic(let h):
             let initial = initialOffsets ?? [Float](repeating: 0, count: outputSize)
             hidden = h.decode(decoder, memory: memory, frames: frames, styleCode: s, initialOffsets: initial, progress: step)
+            timer?.lap("decoder", &clock)
             offsets = h.motionOut(hidden)
         }
+        timer?.lap("motion_out", &clock)
         recorder?.record("decoder", hidden)
         recorder?.record("offsets", offsets)
         if let tpl = template, let recorder {
@@ -183,6 +202,14 @@ public final class MimeticModel: @unchecked Sendable {
         }
         progress?(1)
         return Animation(offsets: offsets, fps: config.fps)
+    }
+
+    private func checkInitialOffsets(_ i: [Float]?) throws {
+        guard let i else { return }
+        guard i.count == outputSize else {
+            throw MimeticError.invalidArgument("initial offsets have \(i.count) values; the model outputs \(outputSize)")
+        }
+        guard i.allSatisfy({ $0.isFinite }) else { throw MimeticError.invalidArgument("initial offsets contain NaN or Inf") }
     }
 
     /// Mimic's style code from a reference clip, using its last `style_window` frames as the

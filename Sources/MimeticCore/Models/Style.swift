@@ -1,3 +1,5 @@
+import Dispatch
+
 /// How a caller chooses the speaking style of an animation.
 public enum StyleInput: Sendable {
     /// One training subject: the one-hot slot of FaceFormer/Imitator, or a row of a Mimic
@@ -26,4 +28,17 @@ public struct Animation: Sendable {
     public let offsets: Matrix
     public let fps: Int
     public var frames: Int { offsets.rows }
+}
+
+/// Wall-clock time per named stage (benchmarks, `mimetic bench`).
+public final class StageTimer {
+    public private(set) var seconds: [String: Double] = [:]
+    public init() {}
+    func start() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+    func lap(_ name: String, _ clock: inout UInt64?) {
+        guard let c = clock else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        seconds[name, default: 0] += Double(now - c) / 1e9
+        clock = now
+    }
 }

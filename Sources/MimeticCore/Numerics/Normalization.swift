@@ -2,7 +2,7 @@ import Foundation
 
 /// Normalisations over time-major activations.
 enum Norm {
-    typealias V = SIMD16<Float>
+    typealias V = SIMD8<Float>
 
     /// Mean and (biased) variance of one contiguous row, two-pass for accuracy.
     @inline(__always)
@@ -10,17 +10,17 @@ enum Norm {
         var acc = V(repeating: 0)
         var i = 0
         let rx = UnsafeRawPointer(x)
-        while i + 16 <= n { acc += rx.loadUnaligned(fromByteOffset: i * 4, as: V.self); i += 16 }
+        while i + 8 <= n { acc += rx.loadUnaligned(fromByteOffset: i * 4, as: V.self); i += 8 }
         var s = acc.sum()
         while i < n { s += x[i]; i += 1 }
         let mean = s / Float(n)
         var acc2 = V(repeating: 0)
         let vm = V(repeating: mean)
         i = 0
-        while i + 16 <= n {
+        while i + 8 <= n {
             let d = rx.loadUnaligned(fromByteOffset: i * 4, as: V.self) - vm
             acc2 += d * d
-            i += 16
+            i += 8
         }
         var s2 = acc2.sum()
         while i < n { let d = x[i] - mean; s2 += d * d; i += 1 }
@@ -89,14 +89,26 @@ enum Norm {
         }
     }
 
-    /// Numerically stable softmax of one row in place.
+    /// Numerically stable softmax of one row in place, eight lanes at a time.
     @inline(__always)
     static func softmax(_ x: UnsafeMutablePointer<Float>, count n: Int) {
-        var m = -Float.infinity
-        for i in 0..<n where x[i] > m { m = x[i] }
-        var s: Float = 0
-        for i in 0..<n { let e = Foundation.expf(x[i] - m); x[i] = e; s += e }
-        let inv = 1 / s
-        for i in 0..<n { x[i] *= inv }
+        let raw = UnsafeMutableRawPointer(x)
+        var vmax = V(repeating: -.infinity)
+        var i = 0
+        while i + 8 <= n { vmax = pointwiseMax(vmax, raw.loadUnaligned(fromByteOffset: i * 4, as: V.self)); i += 8 }
+        var m = vmax.max()
+        while i < n { m = Swift.max(m, x[i]); i += 1 }
+        let vm = V(repeating: m)
+        var vsum = V(repeating: 0)
+        i = 0
+        while i + 8 <= n {
+            let e = Activations.exp(raw.loadUnaligned(fromByteOffset: i * 4, as: V.self) - vm)
+            raw.storeBytes(of: e, toByteOffset: i * 4, as: V.self)
+            vsum += e
+            i += 8
+        }
+        var s = vsum.sum()
+        while i < n { let e = Foundation.expf(x[i] - m); x[i] = e; s += e; i += 1 }
+        Vec.scale(x, count: n, by: 1 / s)
     }
 }

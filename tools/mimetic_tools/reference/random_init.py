@@ -1,7 +1,8 @@
 """Deterministic random re-initialisation of EVERY parameter (pitfall 8: the originals zero-init
 their output layers, which would make a parity fixture output the template alone).
 
-* weights (Linear, Conv1d, attention in-projections): N(0, 1/fan_in), so activations stay O(1);
+* weights (Linear, Conv1d, attention in-projections): N(0, 1/fan_in), so activations stay O(1)
+  (the wav2vec2 CNN's conv+GELU stack: N(0, 2/fan_in));
 * weight-normed conv: v ~ N(0, 1), g per tap = sqrt(C_out / K) * (1 + 0.1 N) (effective weight
   std ~ 1/sqrt(fan_in));
 * LayerNorm / GroupNorm weights 1 + 0.2 N, biases (all) 0.1 N;
@@ -49,7 +50,9 @@ def randomize_(model: nn.Module, seed: int = 0) -> nn.Module:
         elif isinstance(m, (nn.Linear, nn.Conv1d)):
             w = m.weight
             fan_in = w.shape[1] * (w.shape[2] if w.dim() == 3 else 1)
-            setp(w, _normal(gen, w.shape, 1.0 / math.sqrt(fan_in)))
+            # the wav2vec2 CNN stacks un-normalised conv+GELU layers: He gain keeps them O(1)
+            gain = math.sqrt(2.0) if "feature_extractor.conv_layers" in name else 1.0
+            setp(w, _normal(gen, w.shape, gain / math.sqrt(fan_in)))
             if m.bias is not None:
                 setp(m.bias, _normal(gen, m.bias.shape, 0.1))
         elif isinstance(m, nn.MultiheadAttention):

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian 12 machine with Swift lacks: OpenBLAS (+ pkg-config), and the
+# Python side (CPU torch, numpy, safetensors, pytest). Idempotent: skips what is present.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+
+need_apt=()
+dpkg -s libopenblas-dev >/dev/null 2>&1 || need_apt+=(libopenblas-dev)
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)
+if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "setup: apt-get install ${need_apt[*]}"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+PYTHON="${PYTHON:-python3}"
+if ! "$PYTHON" -c "import torch, numpy, safetensors, pytest" >/dev/null 2>&1; then
+    echo "setup: pip install torch (CPU build), numpy, safetensors, pytest"
+    # The +cpu build (~190 MB); plain 'torch' would pull CUDA packages (several GB).
+    "$PYTHON" -m pip install -q "torch==2.13.0+cpu" numpy safetensors pytest
+fi
+echo "setup: ok"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Every test: Swift (XCTest), the C ABI test, and the Python tools (pytest).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+
+echo "== swift build + swift test"
+swift build --build-tests
+swift test 2>&1 | tee .build/swift-test.log
+grep -q "with 0 failures" .build/swift-test.log
+
+echo "== C ABI test (C99, -Wall -Wextra -Werror -pedantic)"
+BIN="$(swift build --show-bin-path)"
+mkdir -p .build/ctest
+cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/C/test_model_abi.c \
+   -L"$BIN" -lMimetic -Wl,-rpath,"$BIN" -o .build/ctest/test_model_abi
+.build/ctest/test_model_abi Tests/Fixtures/faceformer_vocaset.model.safetensors
+.build/ctest/test_model_abi Tests/Fixtures/mimic_conv.model.safetensors
+
+echo "== Python tools (pytest)"
+"$PYTHON" -m pytest -q tools/tests
