@@ -6,7 +6,7 @@ let package = Package(
     products: [
         // libMimetic.so: the C ABI declared in include/mimetic.h.
         .library(name: "Mimetic", type: .dynamic, targets: ["Mimetic"]),
-        //.executable(name: "mimetic", targets: ["mimetic-cli"]),
+        .executable(name: "mimetic", targets: ["mimetic-cli"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -26,14 +26,14 @@ let package = Package(
             name: "Mimetic",
             dependencies: ["MimeticCore"]
         ),
-        /*CLI .executableTarget(
+        .executableTarget(
             name: "mimetic-cli",
             dependencies: [
                 "MimeticCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        CLI*/ .testTarget(
+        .testTarget(
             name: "MimeticCoreTests",
             dependencies: ["MimeticCore"]
         ),

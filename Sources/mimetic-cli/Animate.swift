@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import MimeticCore
+
+struct Animate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Animate a WAV file: writes per-frame vertices (or offsets) as .npy, or one OBJ per frame.")
+
+    enum Format: String, ExpressibleByArgument { case npy, obj }
+    enum ReferenceKind: String, ExpressibleByArgument { case vertices, offsets }
+
+    @Option(help: "Model file (.safetensors in the Mimetic format).") var model: String
+    @Option(help: "Speech: WAV, PCM 8/16/24/32-bit or float, any channels and rate.") var audio: String
+    @Option(help: "Output: a .npy file (npy) or a directory (obj).") var out: String
+    @Option(help: "Style slot (FaceFormer/Imitator one-hot subject; Mimic: a shipped style code).") var style: Int?
+    @Option(help: "Blend of style slots, comma-separated weights (one per slot).") var styleWeights: String?
+    @Option(help: "Mimic: reference motion .npy, [frames, V, 3] or [frames, 3V]; its last style_window frames set the style.")
+    var styleRef: String?
+    @Option(help: "What --style-ref holds: vertex positions (minus the model template) or offsets.") var styleRefKind: ReferenceKind = .vertices
+    @Option(help: "Output format.") var format: Format = .npy
+    @Flag(help: "Write offsets from the template instead of vertex positions.") var offsets = false
+    @Option(help: "BLAS threads (default: OpenBLAS's choice).") var threads: Int?
+    @Flag(help: "No progress bar.") var quiet = false
+
+    func run() throws {
+        try reportingErrors {
+            if let threads { Threading.setThreads(threads) }
+            let m = try MimeticModel(path: model)
+            let speech = try loadSpeech(audio, rate: m.config.sample_rate)
+            let styleInput = try chooseStyle(m)
+            let bar = quiet ? nil : ProgressBar(label: "animating")
+            let start = Date()
+            let animation = try m.animate(audio: speech, style: styleInput) { bar?.update(done: Int($0 * 1000), total: 1000) }
+            bar?.finish()
+            let elapsed = Date().timeIntervalSince(start)
+            var frames = animation.offsets
+            if !offsets {
+                guard let tpl = m.template else {
+                    throw MimeticError.invalidArgument("the model has no template mesh: pass --offsets to write offsets")
+                }
+                for r in 0..<frames.rows { for c in 0..<frames.cols { frames.data[r * frames.cols + c] += tpl[c] } }
+            }
+            let v = m.config.num_vertices
+            switch format {
+            case .npy:
+                try writeNPY(path: out, data: frames.data, shape: [frames.rows, v, 3])
+            case .obj:
+                _ = try frames.data.withUnsafeBufferPointer {
+                    try writeOBJSequence(directory: out, frames: $0, vertexCount: v, triangles: m.triangles)
+                }
+            }
+            let seconds = Double(speech.count) / Double(m.config.sample_rate)
+            FileHandle.standardError.write(Data(String(format: "%d frames at %d fps (%.2f s of audio) in %.2f s -> %@\n",
+                                                         animation.frames, animation.fps, seconds, elapsed, out).utf8))
+        }
+    }
+
+    func chooseStyle(_ m: MimeticModel) throws -> StyleInput {
+        let given = [style != nil, styleWeights != nil, styleRef != nil].filter { $0 }.count
+        guard given <= 1 else { throw MimeticError.invalidArgument("give at most one of --style, --style-weights, --style-ref") }
+        if let style { return .slot(style) }
+        if let styleWeights {
+            let w = styleWeights.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+            guard w.allSatisfy({ $0 != nil }) else { throw MimeticError.invalidArgument("--style-weights '\(styleWeights)' is not a list of numbers") }
+            return .weights(w.map { $0! })
+        }
+        if let styleRef {
+            let (data, shape) = try readNPY(path: styleRef)
+            let width = m.outputSize
+            guard let frames = shape.first, frames > 0, data.count == frames * width else {
+                throw MimeticError.invalidArgument("--style-ref \(styleRef) has shape \(shape); expected [frames, \(m.config.num_vertices), 3] or [frames, \(width)]")
+            }
+            var motion = Matrix(rows: frames, cols: width, data: data)
+            if styleRefKind == .vertices {
+                guard let tpl = m.template else {
+                    throw MimeticError.invalidArgument("the model has no template to turn --style-ref vertices into offsets: pass offsets with --style-ref-kind offsets")
+                }
+                for r in 0..<frames { for c in 0..<width { motion.data[r * width + c] -= tpl[c] } }
+            }
+            return .code(try m.styleCode(fromMotion: motion))
+        }
+        if m.family == .mimic && m.styleNames.isEmpty {
+            throw MimeticError.invalidArgument("this Mimic model ships no style codes: give --style-ref")
+        }
+        return .slot(0)
+    }
+}
+

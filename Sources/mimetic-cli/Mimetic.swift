@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import MimeticCore
+
+@main
+struct MimeticCLI: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mimetic",
+        abstract: "Speech to 3D facial animation (FaceFormer, Imitator and Mimic models).",
+        version: "0.1.0",
+        subcommands: [Animate.self, Info.self, Bench.self, Stages.self]
+    )
+}
+
+/// Shared by the subcommands: a thrown MimeticError becomes a one-line message and exit code 1.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let e as MimeticError {
+        FileHandle.standardError.write(Data("mimetic: \(e.description)\n".utf8))
+        throw ExitCode(1)
+    } catch let e as ExitCode {
+        throw e
+    } catch {
+        FileHandle.standardError.write(Data("mimetic: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+/// Reads a WAV and brings it to the model's rate (mono mix-down and band-limited resampling).
+func loadSpeech(_ path: String, rate: Int) throws -> [Float] {
+    let wav = try readWAV(path: path)
+    guard StreamingResampler.supportedRates.contains(wav.sampleRate) else {
+        throw MimeticError.invalidAudio("\(path): sample rate \(wav.sampleRate) Hz is outside the supported \(StreamingResampler.supportedRates.lowerBound)...\(StreamingResampler.supportedRates.upperBound) Hz")
+    }
+    return wav.sampleRate == rate ? wav.samples : resample(wav.samples, from: wav.sampleRate, to: rate)
+}
