@@ -17,9 +17,10 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 
 PYTHON="${PYTHON:-python3}"
-if ! "$PYTHON" -c "import torch, numpy, safetensors, pytest" >/dev/null 2>&1; then
-    echo "setup: pip install torch (CPU build), numpy, safetensors, pytest"
+if ! "$PYTHON" -c "import torch, numpy, safetensors, pytest, transformers" >/dev/null 2>&1; then
+    echo "setup: pip install torch (CPU build), numpy, safetensors, pytest, transformers"
     # The +cpu build (~190 MB); plain 'torch' would pull CUDA packages (several GB).
-    "$PYTHON" -m pip install -q "torch==2.13.0+cpu" numpy safetensors pytest
+    # transformers: only to cross-check the reference wav2vec 2.0 against HF's (no downloads).
+    "$PYTHON" -m pip install -q "torch==2.13.0+cpu" numpy safetensors pytest transformers
 fi
 echo "setup: ok"
