@@ -7,10 +7,24 @@
  *
  * Thread safety:
  *   - A mimetic_model is immutable once loaded: any number of threads may use the same model at
- *     the same time (get_info, running streams made from it). Free it only after every user is done.
+ *     the same time (get_info, creating and running streams). Free it only after every stream made
+ *     from it has been freed: mimetic_model_free refuses (MIMETIC_ERROR_INVALID_ARGUMENT, model kept)
+ *     while streams are alive.
+ *   - A mimetic_stream is one character's state. Use it from one thread at a time (it may move
+ *     between threads, e.g. push from the audio thread and pull from the game thread, provided the
+ *     caller serialises those calls). Different streams are independent and may run in parallel.
  *   - mimetic_version, mimetic_status_string and mimetic_last_error may be called from any thread.
  *     The message returned by mimetic_last_error belongs to the calling thread and stays valid until
  *     that thread's next failing Mimetic call.
+ *   - The log callback may be called from any thread that calls into Mimetic.
+ *
+ * Real-time contract: mimetic_stream_push_audio*, mimetic_stream_frames_ready,
+ * mimetic_stream_pull_frame, mimetic_stream_flush, mimetic_stream_reset, the style setters and
+ * snapshot/restore allocate no memory and take no lock. Everything a stream needs lives in one
+ * contiguous buffer whose size mimetic_stream_state_size reports before creation; the buffer holds
+ * no pointers into itself, so copying it (mimetic_stream_snapshot / _restore) copies the stream.
+ * Pushing is cheap (resampling and buffering); the encoder and decoder run inside frames_ready and
+ * pull_frame, on the caller's thread.
  */
 #ifndef MIMETIC_H
 #define MIMETIC_H
@@ -44,7 +58,9 @@ typedef enum mimetic_status {
     MIMETIC_ERROR_UNSUPPORTED = 4,      /* valid file asking for something not implemented      */
     MIMETIC_ERROR_INVALID_AUDIO = 5,    /* empty, NaN/Inf or too-short audio                    */
     MIMETIC_ERROR_BUFFER_TOO_SMALL = 6, /* output capacity too small; the needed size is reported */
-    MIMETIC_ERROR_INTERNAL = 7          /* a bug: please report it with the message             */
+    MIMETIC_ERROR_INTERNAL = 7,         /* a bug: please report it with the message             */
+    MIMETIC_ERROR_NOT_READY = 8,        /* no frame to pull yet (push more audio, or flush)     */
+    MIMETIC_ERROR_WRONG_STATE = 9       /* call out of order, e.g. push after flush             */
 } mimetic_status;
 
 typedef enum mimetic_family {
@@ -55,6 +71,9 @@ typedef enum mimetic_family {
 
 /* A loaded model (opaque). */
 typedef struct mimetic_model mimetic_model;
+
+/* One streaming animation state, one per character (opaque). */
+typedef struct mimetic_stream mimetic_stream;
 
 /* What a model expects and produces. */
 typedef struct mimetic_model_info {
@@ -69,6 +88,8 @@ typedef struct mimetic_model_info {
     int32_t has_template;      /* 1 if the file carries a neutral mesh                            */
     int32_t num_triangles;     /* 0 if none                                                        */
     int32_t max_context_frames;/* decoder attention window (frames)                               */
+    int32_t min_lookahead_ms;  /* streaming lookahead range accepted by mimetic_stream_params      */
+    int32_t max_lookahead_ms;
 } mimetic_model_info;
 
 /* Library version as "MAJOR.MINOR.PATCH"; static storage. */
@@ -95,6 +116,114 @@ MIMETIC_API mimetic_status mimetic_model_get_info(const mimetic_model *model, mi
 
 /* The name of style slot `index` (static storage owned by the model), or NULL if out of range. */
 MIMETIC_API const char *mimetic_model_style_name(const mimetic_model *model, int32_t index);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Logging                                                                                      */
+
+typedef enum mimetic_log_level {
+    MIMETIC_LOG_ERROR = 0,
+    MIMETIC_LOG_WARNING = 1,
+    MIMETIC_LOG_INFO = 2
+} mimetic_log_level;
+
+typedef void (*mimetic_log_callback)(mimetic_log_level level, const char *message, void *user_data);
+
+/* Installs a process-wide log callback (NULL: no logging, the default). Every failing call logs its
+ * message at MIMETIC_LOG_ERROR in addition to mimetic_last_error(). */
+MIMETIC_API void mimetic_log_set(mimetic_log_callback callback, void *user_data);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Streaming                                                                                    */
+
+/* What a stream does with NaN, +-Inf and out-of-range samples. In every case the output is never NaN. */
+typedef enum mimetic_sample_policy {
+    /* NaN becomes 0, values are clamped to [-1, 1] (Inf to +-1); the stream counts each repair
+     * (mimetic_stream_stats). The default: one bad sample must not kill a live character. */
+    MIMETIC_SAMPLES_SANITIZE = 0,
+    /* A chunk holding any NaN/Inf is rejected whole (MIMETIC_ERROR_INVALID_AUDIO, nothing consumed). */
+    MIMETIC_SAMPLES_REJECT = 1
+} mimetic_sample_policy;
+
+typedef struct mimetic_stream_params {
+    size_t struct_size;        /* sizeof(mimetic_stream_params); set by mimetic_stream_params_init */
+    int32_t sample_rate;       /* rate of the pushed audio, 8000..48000 Hz (resampled inside). Default 16000 */
+    int32_t lookahead_ms;      /* future audio the encoder sees before emitting a frame: the latency knob */
+    int32_t left_context_ms;   /* past audio the encoder sees with each hop */
+    int32_t hop_ms;            /* audio per encoder run (larger: less CPU, more latency) */
+    int32_t max_queued_frames; /* frames computed but not yet pulled; older frames are never dropped:
+                                  pushing more audio than fits returns MIMETIC_ERROR_BUFFER_TOO_SMALL */
+    int32_t style_slot;        /* initial style: a slot index (>= 0), or -1 to use style_weights/style_code */
+    const float *style_weights;/* num_styles weights over the slots (read at creation), or NULL */
+    const float *style_code;   /* style_dim floats (read at creation), or NULL */
+    mimetic_sample_policy sample_policy;
+} mimetic_stream_params;
+
+typedef struct mimetic_frame_info {
+    size_t struct_size;        /* set by the caller: sizeof(mimetic_frame_info) */
+    int64_t frame_index;       /* 0, 1, 2, ... since creation or the last reset */
+    double timestamp_s;        /* time of the frame in the input audio, seconds: frame_index / fps */
+    int64_t timestamp_samples; /* the same time in input samples (at params.sample_rate) */
+    double latency_s;          /* input audio pushed beyond this frame when it was computed: the
+                                  algorithmic delay (lookahead + hop granularity + resampler delay) */
+    int32_t is_final;          /* 1 for the last frame of an utterance after mimetic_stream_flush */
+} mimetic_frame_info;
+
+/* Fills *params with the defaults (docs/streaming.md says how they were chosen). */
+MIMETIC_API void mimetic_stream_params_init(mimetic_stream_params *params);
+
+/* Bytes of state a stream with these params needs (the whole stream, scratch included). */
+MIMETIC_API mimetic_status mimetic_stream_state_size(const mimetic_model *model, const mimetic_stream_params *params, size_t *out_bytes);
+
+/* Creates a stream. `state_buffer` of `bytes` (>= state_size, 64-byte aligned) is used in place and
+ * must outlive the stream; NULL lets the library allocate it (bytes is then ignored). */
+MIMETIC_API mimetic_status mimetic_stream_create(const mimetic_model *model, const mimetic_stream_params *params,
+                                                 void *state_buffer, size_t bytes, mimetic_stream **out_stream);
+
+/* Frees a stream (not a caller-provided state buffer). NULL is allowed. */
+MIMETIC_API void mimetic_stream_free(mimetic_stream *stream);
+
+/* Appends `n` samples (mono, params.sample_rate, nominal range [-1, 1]). n == 0 is a no-op.
+ * After mimetic_stream_flush, pushing is an error until mimetic_stream_reset. */
+MIMETIC_API mimetic_status mimetic_stream_push_audio(mimetic_stream *stream, const float *samples, size_t n);
+MIMETIC_API mimetic_status mimetic_stream_push_audio_i16(mimetic_stream *stream, const int16_t *samples, size_t n);
+
+/* Runs the encoder/decoder on what has been pushed and reports how many frames can be pulled now. */
+MIMETIC_API mimetic_status mimetic_stream_frames_ready(mimetic_stream *stream, size_t *out_count);
+
+/* Pops the oldest ready frame: `capacity` floats at `offsets` receive output_size vertex offsets
+ * (xyz interleaved, from the template). Too small a capacity: MIMETIC_ERROR_BUFFER_TOO_SMALL, the
+ * frame stays queued, and the message names the size needed (mimetic_model_info.output_size).
+ * No frame ready: MIMETIC_ERROR_NOT_READY (nothing is logged for it). info may be NULL. */
+MIMETIC_API mimetic_status mimetic_stream_pull_frame(mimetic_stream *stream, float *offsets, size_t capacity,
+                                                     mimetic_frame_info *info);
+
+/* End of utterance: the remaining audio is encoded with silence as lookahead, so every frame of the
+ * pushed audio becomes ready. */
+MIMETIC_API mimetic_status mimetic_stream_flush(mimetic_stream *stream);
+
+/* Forgets all audio and frames; the style is kept. */
+MIMETIC_API mimetic_status mimetic_stream_reset(mimetic_stream *stream);
+
+/* The stream's whole state as bytes (size: mimetic_stream_state_size), e.g. for rollback. */
+MIMETIC_API mimetic_status mimetic_stream_snapshot(const mimetic_stream *stream, void *buffer, size_t capacity);
+/* Restores a snapshot taken from a stream of the same model and params. */
+MIMETIC_API mimetic_status mimetic_stream_restore(mimetic_stream *stream, const void *buffer, size_t size);
+
+/* Run-time style changes; they apply from the next computed frame. */
+MIMETIC_API mimetic_status mimetic_stream_set_style_slot(mimetic_stream *stream, int32_t slot);
+MIMETIC_API mimetic_status mimetic_stream_set_style_weights(mimetic_stream *stream, const float *weights, size_t n);
+MIMETIC_API mimetic_status mimetic_stream_set_style_code(mimetic_stream *stream, const float *code, size_t n);
+
+typedef struct mimetic_stream_stats {
+    size_t struct_size;           /* set by the caller */
+    int64_t samples_pushed;       /* input samples accepted since creation/reset */
+    int64_t frames_emitted;       /* frames pulled */
+    int64_t samples_repaired;     /* NaN/Inf/out-of-range samples sanitised */
+    double encoder_seconds;       /* CPU time spent in the encoder */
+    double decoder_seconds;       /* CPU time spent in the decoder */
+} mimetic_stream_stats;
+
+MIMETIC_API mimetic_status mimetic_stream_get_stats(const mimetic_stream *stream, mimetic_stream_stats *stats);
 
 #ifdef __cplusplus
 }

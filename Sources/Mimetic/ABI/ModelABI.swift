@@ -75,6 +75,8 @@ struct ModelInfoC {
     var has_template: Int32
     var num_triangles: Int32
     var max_context_frames: Int32
+    var min_lookahead_ms: Int32
+    var max_lookahead_ms: Int32
 }
 
 @_cdecl("mimetic_model_get_info")
@@ -93,7 +95,8 @@ public func mimetic_model_get_info(_ model: OpaquePointer?, _ info: UnsafeMutabl
         sample_rate: Int32(c.sample_rate), fps: Int32(c.fps), num_vertices: Int32(c.num_vertices),
         output_size: Int32(c.outputSize), num_styles: Int32(c.styleNames.count), style_dim: Int32(c.decoder.d_model),
         has_template: m.template == nil ? 0 : 1, num_triangles: Int32((m.triangles?.count ?? 0) / 3),
-        max_context_frames: Int32(c.decoder.max_seq_len))
+        max_context_frames: Int32(c.decoder.max_seq_len),
+        min_lookahead_ms: Int32(StreamLimits.minLookaheadMs), max_lookahead_ms: Int32(StreamLimits.maxLookaheadMs))
     withUnsafeBytes(of: &v) { info.copyMemory(from: $0.baseAddress!, byteCount: min(size, MemoryLayout<ModelInfoC>.size)) }
     return Status.ok.rawValue
 }
