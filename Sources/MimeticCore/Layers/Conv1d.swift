@@ -6,7 +6,7 @@ import Foundation
 /// output frame is `kernel` consecutive rows: for a single group that is already contiguous
 /// memory, so "im2col" is a plain copy of a row range (and no copy at all when kernel ≤ stride,
 /// where the patches don't overlap and the input itself is the patch matrix with a row stride).
-/// Grouped convolutions first regroup the input to [group][time][channels_per_group].
+/// Grouped or padded convolutions first copy the input to zero-padded [group][time][channels/group].
 struct Conv1d {
     let weight: Weight
     let bias: Weight?
@@ -34,60 +34,71 @@ struct Conv1d {
         return padded < kernel ? 0 : (padded - kernel) / stride + 1
     }
 
+    private var patch: Int { kernel * inChannels / groups }
+    /// Output rows per im2col block: ~4 MB of patches, at least 64 rows.
+    private var chunkRows: Int { max(64, (1 << 20) / max(patch, 1)) }
+
+    /// Scratch floats `forward` takes from the arena for an `n`-row input.
+    func scratchFloats(rows n: Int) -> Int {
+        let outLen = outputLength(n)
+        var total = 0
+        if padding > 0 || groups > 1 { total += Arena.rounded(groups * (n + 2 * padding) * (inChannels / groups)) }
+        if kernel > stride { total += Arena.rounded(min(chunkRows, max(outLen, 1)) * patch) }
+        return total
+    }
+
+    /// `n` input rows at `x` (row stride inChannels) → `outputLength(n)` rows at `y` (stride outChannels).
+    /// Allocates nothing: scratch comes from `arena` and is returned before it ends.
+    @discardableResult
+    func forward(_ x: UnsafePointer<Float>, rows n: Int, into y: UnsafeMutablePointer<Float>, arena: inout Arena) -> Int {
+        let outLen = outputLength(n)
+        guard outLen > 0 else { return 0 }
+        let mark = arena.mark()
+        defer { arena.release(to: mark) }
+        let inPer = inChannels / groups, outPer = outChannels / groups
+        let paddedRows = n + 2 * padding
+        var source = x
+        if padding > 0 || groups > 1 {
+            let slabs = arena.take(groups * paddedRows * inPer)
+            slabs.initialize(repeating: 0, count: groups * paddedRows * inPer)
+            for g in 0..<groups {
+                let slab = slabs + g * paddedRows * inPer
+                for t in 0..<n { memcpy(slab + (t + padding) * inPer, x + t * inChannels + g * inPer, inPer * 4) }
+            }
+            source = UnsafePointer(slabs)
+        }
+        let patch = self.patch
+        let chunk = chunkRows
+        let scratch: UnsafeMutablePointer<Float>? = kernel > stride ? arena.take(min(chunk, outLen) * patch) : nil
+        for g in 0..<groups {
+            let input = source + g * paddedRows * inPer
+            let w = weight.pointer + g * outPer * patch
+            let out = y + g * outPer
+            if kernel <= stride {
+                BLAS.gemmNT(m: outLen, n: outPer, k: patch, a: input, lda: stride * inPer, b: w, ldb: patch, c: out, ldc: outChannels)
+            } else {
+                var t0 = 0
+                while t0 < outLen {
+                    let m = min(chunk, outLen - t0)
+                    for i in 0..<m { memcpy(scratch! + i * patch, input + (t0 + i) * stride * inPer, patch * 4) }
+                    BLAS.gemmNT(m: m, n: outPer, k: patch, a: scratch!, lda: patch, b: w, ldb: patch, c: out + t0 * outChannels, ldc: outChannels)
+                    t0 += m
+                }
+            }
+        }
+        if let b = bias { Vec.addRows(y, rows: outLen, cols: outChannels, ld: outChannels, b.pointer) }
+        return outLen
+    }
+
     func callAsFunction(_ x: Matrix) -> Matrix {
         precondition(x.cols == inChannels, "Conv1d \(weight.name): input has \(x.cols) channels, expected \(inChannels)")
-        let outLen = outputLength(x.rows)
-        var y = Matrix(zeros: outLen, outChannels)
-        guard outLen > 0 else { return y }
-        let inPer = inChannels / groups, outPer = outChannels / groups
-        let paddedRows = x.rows + 2 * padding
-        // Group-major, zero-padded input: slab g is [paddedRows, inPer].
-        let needsCopy = padding > 0 || groups > 1
-        var slabs = [Float]()
-        if needsCopy {
-            slabs = [Float](repeating: 0, count: groups * paddedRows * inPer)
-            x.data.withUnsafeBufferPointer { xp in
-                slabs.withUnsafeMutableBufferPointer { sp in
-                    for g in 0..<groups {
-                        let slab = sp.baseAddress! + g * paddedRows * inPer
-                        for t in 0..<x.rows {
-                            memcpy(slab + (t + padding) * inPer, xp.baseAddress! + t * inChannels + g * inPer, inPer * 4)
-                        }
-                    }
-                }
+        var y = Matrix(zeros: outputLength(x.rows), outChannels)
+        guard y.rows > 0 else { return y }
+        let heap = HeapArena(floats: scratchFloats(rows: x.rows))
+        x.data.withUnsafeBufferPointer { xp in
+            y.data.withUnsafeMutableBufferPointer { yp in
+                forward(xp.baseAddress!, rows: x.rows, into: yp.baseAddress!, arena: &heap.arena)
             }
-        }
-        let patch = kernel * inPer
-        // Bounded scratch for the patch matrix: ~4 MB, at least 64 rows.
-        let chunk = max(64, (1 << 20) / max(patch, 1))
-        var scratch = [Float](repeating: 0, count: kernel <= stride ? 0 : min(chunk, outLen) * patch)
-        let run = { (src: UnsafePointer<Float>, yp: UnsafeMutablePointer<Float>, sp: UnsafeMutablePointer<Float>?) in
-            for g in 0..<groups {
-                let input = src + g * paddedRows * inPer
-                let w = weight.pointer + g * outPer * patch
-                let out = yp + g * outPer
-                if kernel <= stride {
-                    BLAS.gemmNT(m: outLen, n: outPer, k: patch, a: input, lda: stride * inPer, b: w, ldb: patch, c: out, ldc: outChannels)
-                } else {
-                    var t0 = 0
-                    while t0 < outLen {
-                        let m = min(chunk, outLen - t0)
-                        for i in 0..<m { memcpy(sp! + i * patch, input + (t0 + i) * stride * inPer, patch * 4) }
-                        BLAS.gemmNT(m: m, n: outPer, k: patch, a: sp!, lda: patch, b: w, ldb: patch, c: out + t0 * outChannels, ldc: outChannels)
-                        t0 += m
-                    }
-                }
-            }
-        }
-        y.data.withUnsafeMutableBufferPointer { yp in
-            scratch.withUnsafeMutableBufferPointer { sp in
-                if needsCopy {
-                    slabs.withUnsafeBufferPointer { run($0.baseAddress!, yp.baseAddress!, sp.baseAddress) }
-                } else {
-                    x.data.withUnsafeBufferPointer { run($0.baseAddress!, yp.baseAddress!, sp.baseAddress) }
-                }
-            }
-            if let b = bias { Vec.addRows(yp.baseAddress!, rows: outLen, cols: outChannels, ld: outChannels, b.pointer) }
         }
         return y
     }

@@ -71,15 +71,27 @@ struct FeedForward {
         self.activation = activation
     }
 
-    func callAsFunction(_ x: Matrix) -> Matrix {
-        var h = up(x)
-        let n = h.count
-        h.data.withUnsafeMutableBufferPointer { p in
-            switch activation {
-            case .gelu: Activations.gelu(p.baseAddress!, count: n)
-            case .relu: Activations.relu(p.baseAddress!, count: n)
-            }
+    func scratchFloats(rows n: Int) -> Int { Arena.rounded(n * up.outFeatures) }
+
+    /// `n` rows at `x` → `n` rows at `y` (may not alias).
+    func forward(_ x: UnsafePointer<Float>, rows n: Int, into y: UnsafeMutablePointer<Float>, arena: inout Arena) {
+        let mark = arena.mark()
+        defer { arena.release(to: mark) }
+        let hidden = arena.take(n * up.outFeatures)
+        up.apply(x, rows: n, ldx: up.inFeatures, into: hidden, ldy: up.outFeatures)
+        switch activation {
+        case .gelu: Activations.gelu(hidden, count: n * up.outFeatures)
+        case .relu: Activations.relu(hidden, count: n * up.outFeatures)
         }
-        return down(h)
+        down.apply(hidden, rows: n, ldx: down.inFeatures, into: y, ldy: down.outFeatures)
+    }
+
+    func callAsFunction(_ x: Matrix) -> Matrix {
+        var y = Matrix(zeros: x.rows, down.outFeatures)
+        let heap = HeapArena(floats: scratchFloats(rows: x.rows))
+        x.data.withUnsafeBufferPointer { xp in
+            y.data.withUnsafeMutableBufferPointer { forward(xp.baseAddress!, rows: x.rows, into: $0.baseAddress!, arena: &heap.arena) }
+        }
+        return y
     }
 }

@@ -14,35 +14,26 @@ struct SelfAttention {
         self.width = width
     }
 
-    func callAsFunction(_ x: Matrix) -> Matrix {
-        let n = x.rows, dh = width / heads
-        var qm = q(x)
-        let km = k(x), vm = v(x)
-        let scale = 1 / Float(dh).squareRoot()
-        let total = qm.count
-        qm.data.withUnsafeMutableBufferPointer { Vec.scale($0.baseAddress!, count: total, by: scale) }
-        var context = Matrix(zeros: n, width)
-        var scores = [Float](repeating: 0, count: n * n)
-        qm.data.withUnsafeBufferPointer { qp in
-            km.data.withUnsafeBufferPointer { kp in
-                vm.data.withUnsafeBufferPointer { vp in
-                    context.data.withUnsafeMutableBufferPointer { cp in
-                        scores.withUnsafeMutableBufferPointer { sp in
-                            let s = sp.baseAddress!
-                            for h in 0..<heads {
-                                let off = h * dh
-                                BLAS.gemmNT(m: n, n: n, k: dh, a: qp.baseAddress! + off, lda: width,
-                                            b: kp.baseAddress! + off, ldb: width, c: s, ldc: n)
-                                for r in 0..<n { Norm.softmax(s + r * n, count: n) }
-                                BLAS.gemmNN(m: n, n: dh, k: n, a: s, lda: n, b: vp.baseAddress! + off, ldb: width,
-                                            c: cp.baseAddress! + off, ldc: width)
-                            }
-                        }
-                    }
-                }
-            }
+    func scratchFloats(rows n: Int) -> Int { 4 * Arena.rounded(n * width) + Arena.rounded(n * n) }
+
+    /// `n` rows at `x` → `n` rows at `y` (both stride `width`; they may not alias).
+    func forward(_ x: UnsafePointer<Float>, rows n: Int, into y: UnsafeMutablePointer<Float>, arena: inout Arena) {
+        let mark = arena.mark()
+        defer { arena.release(to: mark) }
+        let dh = width / heads
+        let qm = arena.take(n * width), km = arena.take(n * width), vm = arena.take(n * width)
+        let context = arena.take(n * width), scores = arena.take(n * n)
+        q.apply(x, rows: n, ldx: width, into: qm, ldy: width)
+        k.apply(x, rows: n, ldx: width, into: km, ldy: width)
+        v.apply(x, rows: n, ldx: width, into: vm, ldy: width)
+        Vec.scale(qm, count: n * width, by: 1 / Float(dh).squareRoot())
+        for h in 0..<heads {
+            let off = h * dh
+            BLAS.gemmNT(m: n, n: n, k: dh, a: qm + off, lda: width, b: km + off, ldb: width, c: scores, ldc: n)
+            for r in 0..<n { Norm.softmax(scores + r * n, count: n) }
+            BLAS.gemmNN(m: n, n: dh, k: n, a: scores, lda: n, b: vm + off, ldb: width, c: context + off, ldc: width)
         }
-        return o(context)
+        o.apply(context, rows: n, ldx: width, into: y, ldy: width)
     }
 }
 
@@ -64,17 +55,42 @@ struct EncoderLayer {
         self.preNorm = preNorm
     }
 
+    var width: Int { attention.width }
+
+    func scratchFloats(rows n: Int) -> Int {
+        2 * Arena.rounded(n * width) + max(attention.scratchFloats(rows: n), ffn.scratchFloats(rows: n))
+    }
+
+    /// In place over `n` rows at `x`.
+    func forward(_ x: UnsafeMutablePointer<Float>, rows n: Int, arena: inout Arena) {
+        let mark = arena.mark()
+        defer { arena.release(to: mark) }
+        let count = n * width
+        let tmp = arena.take(count)
+        if preNorm {
+            let normed = arena.take(count)
+            normed.update(from: x, count: count)
+            norm1.apply(normed, rows: n, cols: width)
+            attention.forward(normed, rows: n, into: tmp, arena: &arena)
+            Vec.add(x, tmp, count: count)
+            normed.update(from: x, count: count)
+            norm2.apply(normed, rows: n, cols: width)
+            ffn.forward(normed, rows: n, into: tmp, arena: &arena)
+            Vec.add(x, tmp, count: count)
+        } else {
+            attention.forward(x, rows: n, into: tmp, arena: &arena)
+            Vec.add(x, tmp, count: count)
+            norm1.apply(x, rows: n, cols: width)
+            ffn.forward(x, rows: n, into: tmp, arena: &arena)
+            Vec.add(x, tmp, count: count)
+            norm2.apply(x, rows: n, cols: width)
+        }
+    }
+
     func callAsFunction(_ x: Matrix) -> Matrix {
         var h = x
-        if preNorm {
-            var n1 = h; norm1(&n1)
-            add(&h, attention(n1))
-            var n2 = h; norm2(&n2)
-            add(&h, ffn(n2))
-        } else {
-            add(&h, attention(h)); norm1(&h)
-            add(&h, ffn(h)); norm2(&h)
-        }
+        let heap = HeapArena(floats: scratchFloats(rows: x.rows))
+        h.data.withUnsafeMutableBufferPointer { forward($0.baseAddress!, rows: x.rows, arena: &heap.arena) }
         return h
     }
 }

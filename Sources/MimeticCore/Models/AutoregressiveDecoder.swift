@@ -69,18 +69,30 @@ final class AutoregressiveDecoder {
         }
     }
 
+    // MARK: Sizes of the per-stream memory (floats)
+
+    var kvFloats: Int { 2 * layers.count * window * d }
+    var scratchFloats: Int { 8 * d + window + config.ffn_dim }
+    var affineFloats: Int { layers.count * 3 * 2 * d }
+    /// Cross-attention input of one motion frame: per layer the value-path vector (one audio key)
+    /// or k keys then k values.
+    func crossFloats(keysPerFrame k: Int) -> Int { layers.count * (k == 1 ? d : 2 * k * d) }
+
     // MARK: Style-dependent norm parameters
 
-    /// γ and β of every norm, [layer][norm] → 2d floats (γ then β). Layer norms take theirs from
-    /// the weights; SALN computes them from the style code once per utterance.
-    func normAffine(style: [Float]?) -> [[[Float]]] {
-        layers.map { layer in
-            layer.norms.map { norm in
+    /// γ then β of every norm, [layer][norm][2d]. Layer norms copy theirs from the weights; SALN
+    /// computes them from the style code (once per style, not per frame).
+    func normAffine(style: UnsafePointer<Float>?, into out: UnsafeMutablePointer<Float>) {
+        for (l, layer) in layers.enumerated() {
+            for (i, norm) in layer.norms.enumerated() {
+                let dst = out + (l * 3 + i) * 2 * d
                 switch norm {
-                case .layer(let ln): return ln.gamma.toArray() + ln.beta.toArray()
+                case .layer(let ln):
+                    dst.update(from: ln.gamma.pointer, count: d)
+                    (dst + d).update(from: ln.beta.pointer, count: d)
                 case .saln(let lin):
-                    guard let s = style else { preconditionFailure("SALN decoder needs a style code") }
-                    return lin(Matrix(rows: 1, cols: d, data: s)).data
+                    guard let style else { preconditionFailure("a SALN decoder needs a style code") }
+                    lin.apply(style, rows: 1, ldx: d, into: dst, ldy: 2 * d)
                 }
             }
         }
@@ -88,63 +100,34 @@ final class AutoregressiveDecoder {
 
     // MARK: Audio memory
 
-    /// Cross-attention inputs precomputed from the audio features: per layer the value path
-    /// W_o(W_v a + b_v) + b_o (exact when a frame attends a single audio frame: softmax of one
-    /// key is 1) or the keys and values for the multi-key (BIWI) case.
-    struct Memory {
-        let keysPerFrame: Int
-        var single: [Matrix] = []         // per layer [Ta, d]
-        var keys: [Matrix] = []           // per layer [Ta, d]
-        var values: [Matrix] = []         // per layer [Ta, d]
-        let frames: Int                   // motion frames the memory can drive
-    }
-
-    func memory(audio a: Matrix, keysPerFrame k: Int) -> Memory {
-        var m = Memory(keysPerFrame: k, frames: a.rows / k)
-        for layer in layers {
-            let v = layer.crossV(a)
+    /// The cross-attention input of one motion frame from its k audio-feature rows ([k, d]).
+    /// With one key the softmax is exactly 1, so only W_o(W_v a + b_v) + b_o matters.
+    func crossInputs(audio a: UnsafePointer<Float>, keysPerFrame k: Int, into out: UnsafeMutablePointer<Float>,
+                     scratch: UnsafeMutablePointer<Float>) {
+        let stride = k == 1 ? d : 2 * k * d
+        for (l, layer) in layers.enumerated() {
+            let dst = out + l * stride
             if k == 1 {
-                m.single.append(layer.crossO(v))
+                layer.crossV.apply(a, rows: 1, ldx: d, into: scratch, ldy: d)
+                layer.crossO.apply(scratch, rows: 1, ldx: d, into: dst, ldy: d)
             } else {
-                m.keys.append(layer.crossK(a))
-                m.values.append(v)
+                layer.crossK.apply(a, rows: k, ldx: d, into: dst, ldy: d)
+                layer.crossV.apply(a, rows: k, ldx: d, into: dst + k * d, ldy: d)
             }
         }
-        return m
     }
 
     // MARK: Incremental decoding
 
-    /// Everything one decoding pass mutates: the key/value ring and scratch vectors, one
-    /// allocation made up front.
-    final class State {
-        let d: Int, window: Int, layerCount: Int, ffnDim: Int
-        let storage: UnsafeMutablePointer<Float>
-        let count: Int
-        var position = 0
-
-        init(decoder: AutoregressiveDecoder) {
-            d = decoder.d; window = decoder.window; layerCount = decoder.layers.count; ffnDim = decoder.config.ffn_dim
-            count = 2 * layerCount * window * d + 8 * d + window + ffnDim
-            storage = .allocate(capacity: count)
-            storage.initialize(repeating: 0, count: count)
-        }
-        deinit { storage.deallocate() }
-
-        func keys(_ l: Int) -> UnsafeMutablePointer<Float> { storage + (2 * l) * window * d }
-        func values(_ l: Int) -> UnsafeMutablePointer<Float> { storage + (2 * l + 1) * window * d }
-        var scratch: UnsafeMutablePointer<Float> { storage + 2 * layerCount * window * d }
-        func reset() { position = 0 }
-    }
-
-    /// Decodes one token at the state's current position and advances it. `token` is the input
-    /// embedding before the positional code; the decoder output (d floats) goes to `out`.
-    func step(_ s: State, token: UnsafePointer<Float>, memory m: Memory, frame: Int, affine: [[[Float]]],
-              out: UnsafeMutablePointer<Float>) {
-        let t = s.position
-        let x = s.scratch, q = x + d, kv = q + d, ctx = kv + d, tmp = ctx + d
-        let scores = s.scratch + 8 * d, hidden = scores + window
-        memcpy(x, token, d * 4)
+    /// Decodes one token at position `t` (key/value ring `kv`, scratch `scratch`), attending the
+    /// frame's cross input `cross`, and writes the decoder output (d floats) to `out`.
+    /// `token` is the input embedding before the positional code. Allocates nothing.
+    func step(position t: Int, kv: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
+              token: UnsafePointer<Float>, cross: UnsafePointer<Float>, keysPerFrame kpf: Int,
+              affine: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>) {
+        let x = scratch, q = x + d, ctx = q + d, tmp = ctx + d
+        let scores = scratch + 8 * d, hidden = scores + window
+        x.update(from: token, count: d)
         let pe = config.positional == .periodic ? (t % config.period) * d : 0
         positional.withUnsafeBufferPointer { Vec.add(x, $0.baseAddress! + pe, count: d) }
 
@@ -152,9 +135,10 @@ final class AutoregressiveDecoder {
         let first = max(0, t - window + 1)   // oldest position still in the window
         let n = t - first + 1
         let scale = 1 / Float(headDim).squareRoot()
+        let crossStride = kpf == 1 ? d : 2 * kpf * d
         for (l, layer) in layers.enumerated() {
             // Self-attention over the cached window.
-            let kc = s.keys(l), vc = s.values(l)
+            let kc = kv + (2 * l) * window * d, vc = kv + (2 * l + 1) * window * d
             layer.selfK.apply(x, rows: 1, ldx: d, into: kc + slot * d, ldy: d)
             layer.selfV.apply(x, rows: 1, ldx: d, into: vc + slot * d, ldy: d)
             layer.selfQ.apply(x, rows: 1, ldx: d, into: q, ldy: d)
@@ -167,54 +151,44 @@ final class AutoregressiveDecoder {
                     scores[i] = sc
                 }
                 Norm.softmax(scores, count: n)
-                for c in 0..<headDim { ctx[off + c] = 0 }
+                (ctx + off).update(repeating: 0, count: headDim)
                 for i in 0..<n { Vec.axpy(ctx + off, vc + ((first + i) % window) * d + off, alpha: scores[i], count: headDim) }
             }
             layer.selfO.apply(ctx, rows: 1, ldx: d, into: tmp, ldy: d)
             Vec.add(x, tmp, count: d)
-            applyNorm(x, affine[l][0])
+            applyNorm(x, affine + (l * 3) * 2 * d)
 
             // Cross-attention to the aligned audio frame(s).
-            if m.keysPerFrame == 1 {
-                m.single[l].data.withUnsafeBufferPointer { Vec.add(x, $0.baseAddress! + frame * d, count: d) }
+            let c = cross + l * crossStride
+            if kpf == 1 {
+                Vec.add(x, c, count: d)
             } else {
                 layer.crossQ.apply(x, rows: 1, ldx: d, into: q, ldy: d)
-                let k0 = frame * m.keysPerFrame
-                m.keys[l].data.withUnsafeBufferPointer { kp in
-                    m.values[l].data.withUnsafeBufferPointer { vp in
-                        for h in 0..<heads {
-                            let off = h * headDim
-                            for i in 0..<m.keysPerFrame {
-                                scores[i] = Vec.dot(q + off, kp.baseAddress! + (k0 + i) * d + off, count: headDim) * scale
-                            }
-                            Norm.softmax(scores, count: m.keysPerFrame)
-                            for c in 0..<headDim { ctx[off + c] = 0 }
-                            for i in 0..<m.keysPerFrame {
-                                Vec.axpy(ctx + off, vp.baseAddress! + (k0 + i) * d + off, alpha: scores[i], count: headDim)
-                            }
-                        }
-                    }
+                let keys = c, values = c + kpf * d
+                for h in 0..<heads {
+                    let off = h * headDim
+                    for i in 0..<kpf { scores[i] = Vec.dot(q + off, keys + i * d + off, count: headDim) * scale }
+                    Norm.softmax(scores, count: kpf)
+                    (ctx + off).update(repeating: 0, count: headDim)
+                    for i in 0..<kpf { Vec.axpy(ctx + off, values + i * d + off, alpha: scores[i], count: headDim) }
                 }
                 layer.crossO.apply(ctx, rows: 1, ldx: d, into: tmp, ldy: d)
                 Vec.add(x, tmp, count: d)
             }
-            applyNorm(x, affine[l][1])
+            applyNorm(x, affine + (l * 3 + 1) * 2 * d)
 
             // Feed-forward.
             layer.ffn.up.apply(x, rows: 1, ldx: d, into: hidden, ldy: config.ffn_dim)
             Activations.relu(hidden, count: config.ffn_dim)
             layer.ffn.down.apply(hidden, rows: 1, ldx: config.ffn_dim, into: tmp, ldy: d)
             Vec.add(x, tmp, count: d)
-            applyNorm(x, affine[l][2])
+            applyNorm(x, affine + (l * 3 + 2) * 2 * d)
         }
-        memcpy(out, x, d * 4)
-        s.position += 1
+        out.update(from: x, count: d)
     }
 
     @inline(__always)
-    private func applyNorm(_ x: UnsafeMutablePointer<Float>, _ gb: [Float]) {
-        gb.withUnsafeBufferPointer { p in
-            Norm.layerNorm(x, rows: 1, cols: d, gamma: p.baseAddress!, beta: p.baseAddress! + d, eps: config.norm_eps)
-        }
+    private func applyNorm(_ x: UnsafeMutablePointer<Float>, _ gb: UnsafePointer<Float>) {
+        Norm.layerNorm(x, rows: 1, cols: d, gamma: gb, beta: gb + d, eps: config.norm_eps)
     }
 }

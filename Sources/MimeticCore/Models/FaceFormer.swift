@@ -17,24 +17,6 @@ struct FaceFormerHead {
         styleTable = try store.weight("style.weight", shape: [d, config.styleNames.count])
         (feedback, feedbackBias) = fuseFeedback(into: motionIn, from: motionOut)
     }
-
-    func decode(_ dec: AutoregressiveDecoder, memory: AutoregressiveDecoder.Memory, frames: Int, style s: [Float],
-                progress: ((Int) -> Void)?) -> Matrix {
-        let d = dec.d
-        let state = AutoregressiveDecoder.State(decoder: dec)
-        let affine = dec.normAffine(style: nil)
-        var h = Matrix(zeros: frames, d)
-        var token = s
-        h.data.withUnsafeMutableBufferPointer { hp in
-            for t in 0..<frames {
-                let ht = hp.baseAddress! + t * d
-                dec.step(state, token: token, memory: memory, frame: t, affine: affine, out: ht)
-                feedbackToken(ht, feedback, feedbackBias, plus: s, d: d, into: &token)
-                progress?(t + 1)
-            }
-        }
-        return h
-    }
 }
 
 /// W_in (W_out h + b_out) + b_in folded to one [d, d] matrix and bias.
@@ -54,18 +36,6 @@ func fuseFeedback(into inLayer: Linear, from outLayer: Linear) -> ([Float], [Flo
         if let ib = inLayer.bias { Vec.add(bp.baseAddress!, ib.pointer, count: d) }
     }
     return (fused, bias)
-}
-
-/// token = F h + c (+ s)
-@inline(__always)
-func feedbackToken(_ h: UnsafePointer<Float>, _ f: [Float], _ c: [Float], plus s: [Float]?, d: Int, into token: inout [Float]) {
-    token.withUnsafeMutableBufferPointer { tp in
-        f.withUnsafeBufferPointer { fp in
-            BLAS.gemmNT(m: 1, n: d, k: d, a: h, lda: d, b: fp.baseAddress!, ldb: d, c: tp.baseAddress!, ldc: d)
-        }
-        c.withUnsafeBufferPointer { Vec.add(tp.baseAddress!, $0.baseAddress!, count: d) }
-        if let s { s.withUnsafeBufferPointer { Vec.add(tp.baseAddress!, $0.baseAddress!, count: d) } }
-    }
 }
 
 /// A style vector from a [d, n] one-hot embedding table: column `slot`, or the weighted sum.

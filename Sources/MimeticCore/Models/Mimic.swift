@@ -100,22 +100,4 @@ struct MimicHead {
             }
         }
     }
-
-    func decode(_ dec: AutoregressiveDecoder, memory: AutoregressiveDecoder.Memory, frames: Int, styleCode s: [Float],
-                initialOffsets: [Float], progress: ((Int) -> Void)?) -> Matrix {
-        let d = dec.d
-        let state = AutoregressiveDecoder.State(decoder: dec)
-        let affine = dec.normAffine(style: s)
-        var token = motionIn(Matrix(rows: 1, cols: initialOffsets.count, data: initialOffsets)).data
-        var h = Matrix(zeros: frames, d)
-        h.data.withUnsafeMutableBufferPointer { hp in
-            for t in 0..<frames {
-                let ht = hp.baseAddress! + t * d
-                dec.step(state, token: token, memory: memory, frame: t, affine: affine, out: ht)
-                feedbackToken(ht, feedback, feedbackBias, plus: nil, d: d, into: &token)
-                progress?(t + 1)
-            }
-        }
-        return h
-    }
 }

@@ -18,6 +18,9 @@ public final class MimeticModel: @unchecked Sendable {
     let audioMap: Linear
     let decoder: AutoregressiveDecoder
     let head: Head
+    let frameDecoder: FrameDecoder
+    /// Audio-feature rows per motion frame (two for BIWI's "pairs" alignment).
+    let keysPerFrame: Int
 
     enum Head {
         case faceformer(FaceFormerHead)
@@ -55,6 +58,8 @@ public final class MimeticModel: @unchecked Sendable {
         case .imitator: head = .imitator(try ImitatorHead(store, config: c))
         case .mimic: head = .mimic(try MimicHead(store, config: c))
         }
+        keysPerFrame = c.alignment.mode == .pairs ? 2 : 1
+        frameDecoder = FrameDecoder(decoder: decoder, head: head, keysPerFrame: keysPerFrame, outputSize: c.outputSize)
         template = try store.optionalWeight("template", shape: [c.num_vertices, 3])?.toArray()
         if let (tri, shape) = try store.int32s("triangles") {
             guard shape.count == 2, shape[1] == 3 else { throw MimeticError.invalidModel("\(src): 'triangles' must be [F, 3], found \(shape)") }
@@ -172,24 +177,32 @@ public final class MimeticModel: @unchecked Sendable {
         try checkInitialOffsets(initialOffsets)
         var clock = timer?.start()
         let frames = audioFeatures.frames
-        let memory = decoder.memory(audio: audioFeatures.features, keysPerFrame: audioFeatures.keysPerFrame)
-        let step: (Int) -> Void = { t in progress?(Double(t) / Double(max(frames, 1))) }
-        let hidden: Matrix
+        let d = config.decoder.d_model, k = audioFeatures.keysPerFrame
+        let state = FloatStorage(count: frameDecoder.layout.floats)
+        var hidden = Matrix(zeros: frames, d)
+        s.withUnsafeBufferPointer { sp in
+            initialOffsets?.withUnsafeBufferPointer { frameDecoder.begin(state.pointer, style: sp.baseAddress!, initialOffsets: $0.baseAddress!) }
+                ?? frameDecoder.begin(state.pointer, style: sp.baseAddress!, initialOffsets: nil)
+        }
+        audioFeatures.features.data.withUnsafeBufferPointer { ap in
+            hidden.data.withUnsafeMutableBufferPointer { hp in
+                for t in 0..<frames {
+                    frameDecoder.decode(state.pointer, position: t, audio: ap.baseAddress! + t * k * d, offsets: nil)
+                    (hp.baseAddress! + t * d).update(from: frameDecoder.hidden(state.pointer), count: d)
+                    if t % 32 == 31 { progress?(Double(t + 1) / Double(max(frames, 1))) }
+                }
+                if case .imitator(let im) = head, im.startToken == .style, frames == 1 {
+                    hp.baseAddress!.update(from: frameDecoder.firstFeature(state.pointer), count: d)
+                }
+            }
+        }
+        timer?.lap("decoder", &clock)
+        // The output projection of all frames at once: one GEMM instead of T GEMVs.
         let offsets: Matrix
         switch head {
-        case .faceformer(let h):
-            hidden = h.decode(decoder, memory: memory, frames: frames, style: s, progress: step)
-            timer?.lap("decoder", &clock)
-            offsets = h.motionOut(hidden)
-        case .imitator(let h):
-            hidden = h.decode(decoder, memory: memory, frames: frames, style: s, progress: step)
-            timer?.lap("decoder", &clock)
-            offsets = h.motion(hidden, style: s)
-        case .mimic(let h):
-            let initial = initialOffsets ?? [Float](repeating: 0, count: outputSize)
-            hidden = h.decode(decoder, memory: memory, frames: frames, styleCode: s, initialOffsets: initial, progress: step)
-            timer?.lap("decoder", &clock)
-            offsets = h.motionOut(hidden)
+        case .faceformer(let h): offsets = h.motionOut(hidden)
+        case .imitator(let h): offsets = h.motion(hidden, style: s)
+        case .mimic(let h): offsets = h.motionOut(hidden)
         }
         timer?.lap("motion_out", &clock)
         recorder?.record("decoder", hidden)

@@ -104,20 +104,45 @@ final class Wav2Vec2Encoder {
         return projection(h)
     }
 
+    /// In-place form: normalises the `n` feature rows at `features` and writes the projection to `out`.
+    func projectForward(_ features: UnsafeMutablePointer<Float>, rows n: Int, into out: UnsafeMutablePointer<Float>) {
+        projectionNorm.apply(features, rows: n, cols: cnnChannels)
+        projection.apply(features, rows: n, ldx: cnnChannels, into: out, ldy: config.hidden_size)
+    }
+
+    /// Scratch `transformForward` needs for `n` rows.
+    func transformScratchFloats(rows n: Int) -> Int {
+        let h = config.hidden_size
+        let positional = Arena.rounded(posConv.outputLength(n) * h) + posConv.scratchFloats(rows: n)
+        let layer = layers.map { $0.scratchFloats(rows: n) }.max() ?? 0
+        return max(positional, layer)
+    }
+
+    /// Positional conv embedding and the transformer layers, in place over `n` rows [n, H].
+    func transformForward(_ x: UnsafeMutablePointer<Float>, rows n: Int, arena: inout Arena, progress: ((Int, Int) -> Void)? = nil) {
+        let h = config.hidden_size
+        do {
+            let mark = arena.mark()
+            defer { arena.release(to: mark) }
+            // SamePad: an even kernel with padding k/2 yields one extra frame, which is dropped.
+            let pos = arena.take(posConv.outputLength(n) * h)
+            posConv.forward(x, rows: n, into: pos, arena: &arena)
+            Activations.gelu(pos, count: n * h)
+            Vec.add(x, pos, count: n * h)
+        }
+        if !config.stable_layer_norm { norm.apply(x, rows: n, cols: h) }
+        for (i, layer) in layers.enumerated() {
+            layer.forward(x, rows: n, arena: &arena)
+            progress?(i + 1, layers.count)
+        }
+        if config.stable_layer_norm { norm.apply(x, rows: n, cols: h) }
+    }
+
     /// Positional conv embedding and the transformer layers: [T, H] -> [T, H].
     func transform(_ x: Matrix, progress: ((Int, Int) -> Void)? = nil) -> Matrix {
         var h = x
-        // SamePad: an even kernel with padding k/2 yields one extra frame, which is dropped.
-        var pos = posConv(h)
-        if pos.rows > h.rows { pos = pos.rows(0..<h.rows) }
-        pos.data.withUnsafeMutableBufferPointer { Activations.gelu($0.baseAddress!, count: $0.count) }
-        add(&h, pos)
-        if !config.stable_layer_norm { norm(&h) }
-        for (i, layer) in layers.enumerated() {
-            h = layer(h)
-            progress?(i + 1, layers.count)
-        }
-        if config.stable_layer_norm { norm(&h) }
+        let heap = HeapArena(floats: transformScratchFloats(rows: x.rows))
+        h.data.withUnsafeMutableBufferPointer { transformForward($0.baseAddress!, rows: x.rows, arena: &heap.arena, progress: progress) }
         return h
     }
 }

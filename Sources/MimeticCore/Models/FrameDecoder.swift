@@ -1,0 +1,134 @@
+/// One motion frame at a time, for every family, with all mutable state in caller memory:
+/// offline animation loops over it, and a stream keeps its state inside its one buffer.
+///
+/// Tokens (what the decoder reads at position t, before the positional code):
+///   FaceFormer  token₀ = s,                tokenₜ = W_f ŷₜ₋₁ + b_f + s   (motion feedback + style)
+///   Imitator    token₀ = 0 (or see below), tokenₜ = vₜ₋₁               (its own viseme features)
+///   Mimic       token₀ = W_m m₀ + b_m,     tokenₜ = W_m ŷₜ₋₁ + b_m        (motion feedback; style via SALN)
+/// Outputs: FaceFormer/Mimic ŷₜ = W_r hₜ + b_r; Imitator ŷₜ = basis(MLP(vₜ + s)).
+final class FrameDecoder {
+    /// Float offsets of each region in a decoder state block.
+    struct Layout {
+        let kv, scratch, token, style, affine, cross, hidden, head, first: Int
+        let floats: Int
+
+        init(decoder: AutoregressiveDecoder, keysPerFrame: Int) {
+            var at = 0
+            func region(_ n: Int) -> Int { defer { at += Arena.rounded(n) }; return at }
+            let d = decoder.d
+            kv = region(decoder.kvFloats)
+            scratch = region(decoder.scratchFloats)
+            token = region(d)
+            style = region(d)
+            affine = region(decoder.affineFloats)
+            cross = region(decoder.crossFloats(keysPerFrame: keysPerFrame))
+            hidden = region(d)
+            head = region(2 * d)
+            first = region(d)
+            floats = at
+        }
+    }
+
+    let decoder: AutoregressiveDecoder
+    let head: MimeticModel.Head
+    let keysPerFrame: Int
+    let outputSize: Int
+    let layout: Layout
+    var d: Int { decoder.d }
+
+    init(decoder: AutoregressiveDecoder, head: MimeticModel.Head, keysPerFrame: Int, outputSize: Int) {
+        self.decoder = decoder
+        self.head = head
+        self.keysPerFrame = keysPerFrame
+        self.outputSize = outputSize
+        layout = Layout(decoder: decoder, keysPerFrame: keysPerFrame)
+    }
+
+    /// Starts an utterance with style vector `style` (d floats) and, for Mimic, the offsets of the
+    /// frame before the first (nil: zeros, as the original demo starts).
+    func begin(_ state: UnsafeMutablePointer<Float>, style: UnsafePointer<Float>, initialOffsets: UnsafePointer<Float>?) {
+        state.initialize(repeating: 0, count: layout.floats)
+        setStyle(state, style: style)
+        let token = state + layout.token
+        switch head {
+        case .faceformer: token.update(from: style, count: d)
+        case .imitator: token.update(repeating: 0, count: d)
+        case .mimic(let h):
+            if let initialOffsets {
+                h.motionIn.apply(initialOffsets, rows: 1, ldx: outputSize, into: token, ldy: d)
+            } else {
+                token.update(from: h.motionIn.bias!.pointer, count: d)   // W·0 + b
+            }
+        }
+    }
+
+    /// Changes the style; frames decoded after this use it.
+    func setStyle(_ state: UnsafeMutablePointer<Float>, style: UnsafePointer<Float>) {
+        let s = state + layout.style
+        if s != UnsafeMutablePointer(mutating: style) { s.update(from: style, count: d) }
+        decoder.normAffine(style: s, into: state + layout.affine)
+    }
+
+    /// Decodes motion frame `position` from its `keysPerFrame` audio-feature rows; the decoder
+    /// output stays at `hidden(state)`, the offsets go to `offsets` when given. Allocates nothing.
+    func decode(_ state: UnsafeMutablePointer<Float>, position t: Int, audio: UnsafePointer<Float>,
+                offsets: UnsafeMutablePointer<Float>?) {
+        let kv = state + layout.kv, scratch = state + layout.scratch, token = state + layout.token
+        let style = state + layout.style, affine = state + layout.affine, cross = state + layout.cross
+        let h = state + layout.hidden, first = state + layout.first
+        decoder.crossInputs(audio: audio, keysPerFrame: keysPerFrame, into: cross, scratch: scratch)
+        if case .imitator(let im) = head, im.startToken == .style, t == 0 {
+            // The initial release decodes a zero token first, then runs every later pass on
+            // [s, v₀', …]: frame 0's feature is the decoding of s, frame 1's input is v₀'.
+            decoder.step(position: 0, kv: kv, scratch: scratch, token: token, cross: cross, keysPerFrame: keysPerFrame,
+                         affine: affine, out: first)
+            decoder.step(position: 0, kv: kv, scratch: scratch, token: style, cross: cross, keysPerFrame: keysPerFrame,
+                         affine: affine, out: h)
+        } else {
+            decoder.step(position: t, kv: kv, scratch: scratch, token: token, cross: cross, keysPerFrame: keysPerFrame,
+                         affine: affine, out: h)
+        }
+        if let offsets { output(state, hidden: h, into: offsets) }
+        // The next frame's token.
+        switch head {
+        case .faceformer(let f):
+            feedbackToken(h, f.feedback, f.feedbackBias, d: d, into: token)
+            Vec.add(token, style, count: d)
+        case .imitator(let im):
+            token.update(from: (im.startToken == .style && t == 0) ? first : h, count: d)
+        case .mimic(let m):
+            feedbackToken(h, m.feedback, m.feedbackBias, d: d, into: token)
+        }
+    }
+
+    func hidden(_ state: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> { state + layout.hidden }
+    /// Imitator (start token "style"): the zero-token feature v₀', the whole output of a one-frame utterance.
+    func firstFeature(_ state: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> { state + layout.first }
+
+    /// Vertex offsets of one frame from its decoder output.
+    func output(_ state: UnsafeMutablePointer<Float>, hidden h: UnsafePointer<Float>, into offsets: UnsafeMutablePointer<Float>) {
+        switch head {
+        case .faceformer(let f): f.motionOut.apply(h, rows: 1, ldx: d, into: offsets, ldy: outputSize)
+        case .mimic(let m): m.motionOut.apply(h, rows: 1, ldx: d, into: offsets, ldy: outputSize)
+        case .imitator(let im):
+            var a = state + layout.head, b = a + d
+            a.update(from: h, count: d)
+            Vec.add(a, state + layout.style, count: d)
+            for layer in im.mlp {
+                layer.apply(a, rows: 1, ldx: d, into: b, ldy: d)
+                Activations.leakyRelu(b, count: d, slope: im.slope)
+                swap(&a, &b)
+            }
+            im.motionOut.apply(a, rows: 1, ldx: d, into: offsets, ldy: outputSize)
+        }
+    }
+}
+
+/// token = F h + c with F = W_in W_out folded (see `fuseFeedback`).
+@inline(__always)
+func feedbackToken(_ h: UnsafePointer<Float>, _ f: [Float], _ c: [Float], d: Int, into token: UnsafeMutablePointer<Float>) {
+    f.withUnsafeBufferPointer { fp in
+        BLAS.gemmNT(m: 1, n: d, k: d, a: h, lda: d, b: fp.baseAddress!, ldb: d, c: token, ldc: d)
+    }
+    c.withUnsafeBufferPointer { Vec.add(token, $0.baseAddress!, count: d) }
+}
