@@ -3,7 +3,8 @@ import Foundation
 
 /// Status codes of include/mimetic.h.
 enum Status: Int32 {
-    case ok = 0, invalidArgument = 1, io = 2, invalidModel = 3, unsupported = 4, invalidAudio = 5, bufferTooSmall = 6, internalError = 7
+    case ok = 0, invalidArgument = 1, io = 2, invalidModel = 3, unsupported = 4, invalidAudio = 5, bufferTooSmall = 6, internalError = 7,
+         notReady = 8, wrongState = 9
 
     var name: StaticString {
         switch self {
@@ -15,6 +16,8 @@ enum Status: Int32 {
         case .invalidAudio: return "invalid audio"
         case .bufferTooSmall: return "buffer too small"
         case .internalError: return "internal error"
+        case .notReady: return "not ready"
+        case .wrongState: return "wrong state"
         }
     }
 }
@@ -68,6 +71,8 @@ func guarded(_ body: () throws -> Status) -> Int32 {
         case .invalidAudio: return fail(.invalidAudio, e.description)
         case .invalidArgument: return fail(.invalidArgument, e.description)
         case .cancelled: return fail(.internalError, e.description)
+        case .wrongState: return fail(.wrongState, e.description)
+        case .bufferTooSmall: return fail(.bufferTooSmall, e.description)
         }
     } catch {
         return fail(.internalError, "\(error)")

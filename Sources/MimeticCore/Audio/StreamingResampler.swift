@@ -201,3 +201,90 @@ private func greatestCommonDivisor(_ a: Int, _ b: Int) -> Int {
     while b != 0 { (a, b) = (b, a % b) }
     return a
 }
+
+
+/// The resampler split for streams that keep all their state in one caller-owned buffer:
+/// the immutable part (rates, filter tables) and a plain-data state plus a history region the
+/// caller places wherever it likes. Same algorithm and results as `StreamingResampler`.
+final class ResamplerKernel: @unchecked Sendable {
+    /// Counters of one resampling stream; trivially copyable (a stream snapshot is a memcpy).
+    struct State {
+        var filled = 0
+        var windowStart = 0
+        var phase = 0
+        var inputCount = 0
+        var outputCount = 0
+    }
+
+    let inputRate: Int, outputRate: Int
+    let upFactor: Int, downFactor: Int
+    let filter: PolyphaseFilterBank
+    /// Floats of history the state needs.
+    let historyCapacity: Int
+    var latency: Int { filter.forwardTaps }
+
+    /// nil when the rates are equal (no resampling needed).
+    init?(inputRate: Int, outputRate: Int) {
+        guard inputRate != outputRate else { return nil }
+        precondition(StreamingResampler.supportedRates.contains(inputRate) && StreamingResampler.supportedRates.contains(outputRate))
+        self.inputRate = inputRate
+        self.outputRate = outputRate
+        let divisor = greatestCommonDivisor(inputRate, outputRate)
+        upFactor = outputRate / divisor
+        downFactor = inputRate / divisor
+        let lowerRateFraction = min(1, Double(outputRate) / Double(inputRate))
+        filter = PolyphaseFilterBank(kernel: KaiserSincKernel(lowerRateFraction: lowerRateFraction),
+                                     phaseCount: upFactor, lowerRateFraction: lowerRateFraction)
+        historyCapacity = filter.tapCount + downFactor / upFactor + 1 + 1024
+    }
+
+    func maxOutputCount(forInput count: Int) -> Int { (count * upFactor + downFactor - 1) / downFactor }
+
+    func pendingOutputCount(_ s: State) -> Int { (s.inputCount * upFactor + downFactor - 1) / downFactor - s.outputCount }
+
+    func reset(_ s: inout State, history: UnsafeMutablePointer<Float>) {
+        s = State()
+        s.filled = filter.backwardTaps - 1
+        history.update(repeating: 0, count: s.filled)
+    }
+
+    /// Consumes `count` inputs (silence when nil), writing at most `limit` outputs; returns how many.
+    func process(_ s: inout State, history: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>?, count: Int,
+                 output: UnsafeMutablePointer<Float>, limit: Int, countsAsInput: Bool = true) -> Int {
+        if countsAsInput { s.inputCount += count }
+        let tapCount = filter.tapCount
+        let stepWhole = downFactor / upFactor, stepFraction = downFactor % upFactor
+        var consumed = 0, written = 0
+        while true {
+            while written < limit && s.windowStart + tapCount <= s.filled {
+                output[written] = filter.output(window: history + s.windowStart, phase: s.phase)
+                written += 1
+                s.windowStart += stepWhole
+                s.phase += stepFraction
+                if s.phase >= upFactor { s.phase -= upFactor; s.windowStart += 1 }
+            }
+            if consumed == count { break }
+            if s.filled == historyCapacity {
+                let dropped = min(s.windowStart, s.filled)
+                UnsafeMutableRawPointer(history).copyMemory(from: history + dropped, byteCount: (s.filled - dropped) * 4)
+                s.filled -= dropped
+                s.windowStart -= dropped
+            }
+            let taken = min(historyCapacity - s.filled, count - consumed)
+            if let input { (history + s.filled).update(from: input + consumed, count: taken) } else { (history + s.filled).update(repeating: 0, count: taken) }
+            s.filled += taken
+            consumed += taken
+        }
+        s.outputCount += written
+        return written
+    }
+
+    /// Writes the outputs still owed (their look-ahead past the end taken as silence).
+    func flush(_ s: inout State, history: UnsafeMutablePointer<Float>, output: UnsafeMutablePointer<Float>) -> Int {
+        let pending = pendingOutputCount(s)
+        guard pending > 0 else { return 0 }
+        let lastOutputPosition = (s.outputCount + pending - 1) * downFactor / upFactor
+        let silence = lastOutputPosition + latency + 1 - s.inputCount
+        return process(&s, history: history, input: nil, count: max(0, silence), output: output, limit: pending, countsAsInput: false)
+    }
+}

@@ -13,6 +13,10 @@ public enum MimeticError: Error, CustomStringConvertible, Equatable {
     case invalidArgument(String)
     /// The operation was cancelled by its caller.
     case cancelled
+    /// A call out of order (e.g. push after flush).
+    case wrongState(String)
+    /// A caller buffer (or a stream's internal buffer) is too small; the message names the size needed.
+    case bufferTooSmall(String)
 
     public var description: String {
         switch self {
@@ -22,6 +26,8 @@ public enum MimeticError: Error, CustomStringConvertible, Equatable {
         case .invalidAudio(let m): return "invalid audio: \(m)"
         case .invalidArgument(let m): return "invalid argument: \(m)"
         case .cancelled: return "cancelled"
+        case .wrongState(let m): return "wrong state: \(m)"
+        case .bufferTooSmall(let m): return "buffer too small: \(m)"
         }
     }
 }

@@ -17,6 +17,17 @@ struct Conv1d {
     let padding: Int
     let groups: Int
 
+    init(weight: Weight, bias: Weight?, inChannels: Int, outChannels: Int, kernel: Int, stride: Int, padding: Int, groups: Int) {
+        self.weight = weight
+        self.bias = bias
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+        self.groups = groups
+    }
+
     init(_ store: TensorStore, _ name: String, in inChannels: Int, out outChannels: Int, kernel: Int, stride: Int = 1,
          padding: Int = 0, groups: Int = 1, bias hasBias: Bool) throws {
         weight = try store.weight("\(name).weight", shape: [outChannels, kernel, inChannels / groups])

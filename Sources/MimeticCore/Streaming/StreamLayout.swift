@@ -1,0 +1,165 @@
+/// Plain data at the start of a stream's buffer: every counter of the stream. No pointers, so a
+/// byte copy of the buffer is a complete, valid snapshot.
+struct StreamHeader {
+    var magic: UInt64
+    var layoutHash: UInt64
+    var flushed: Bool
+    var samplesPushed: Int      // input-rate samples accepted
+    var audioCount: Int         // 16 kHz samples waiting for the CNN
+    var inputSum: Double        // running input normalisation: Σx, Σx², n
+    var inputSumSq: Double
+    var inputSamples: Double
+    var gnFrames: Double        // frames in the running GroupNorm statistics
+    var cnnBase: Int            // global index of the first CNN frame held
+    var cnnCount: Int           // CNN frames held
+    var framesEncoded: Int      // motion frames decoded so far (the next frame's index)
+    var queueHead: Int
+    var queueCount: Int
+    var framesPulled: Int
+    var repaired: Int
+    var encoderSeconds: Double
+    var decoderSeconds: Double
+    var resampler: ResamplerKernel.State
+    var resamplerFlushed: Bool
+    /// Tests: normalisation statistics fixed to given values instead of running ones.
+    var statisticsFrozen: Bool
+
+    var cnnTotal: Int { cnnBase + cnnCount }
+    static let magicValue: UInt64 = 0x4D494D4554494331   // "MIMETIC1"
+}
+
+/// A finished frame's record in the output queue.
+struct FrameRecord {
+    var frameIndex: Int
+    var latency: Double
+    var isFinal: Bool
+}
+
+/// Where everything lives in a stream's buffer (byte offsets, 64-byte aligned), and the sizes
+/// behind them. Computed from the model and the params alone, so a stream's size is known before
+/// it exists.
+struct StreamLayout {
+    // Rates and windows.
+    let fps: Int
+    let hopFrames: Int
+    let left50: Int       // CNN frames (50 Hz) of left context
+    let look50: Int       // CNN frames of lookahead
+    let chunkSamples: Int // 16 kHz samples fed to the CNN at a time
+    // Capacities.
+    let audioCapacity: Int
+    let stagingCapacity: [Int]   // rows of each conv layer's input staging
+    let chunkFrames: Int         // CNN frames one chunk can complete
+    let cnnCapacity: Int
+    let maxWindowRows: Int       // encoder rows per hop
+    let encoderArenaFloats: Int
+    let convArenaFloats: Int
+    let queueCapacity: Int
+    let outputSize: Int
+    // Byte offsets.
+    let header: Int
+    let stagingCounts: Int
+    let gnStats: Int
+    let resamplerHistory: Int
+    let inputScratch: Int
+    let audio: Int
+    let staging: [Int]
+    let cnn: Int
+    let convArena: Int
+    let encoderArena: Int
+    let decoderState: Int
+    let queueOffsets: Int
+    let queueRecords: Int
+    let totalBytes: Int
+
+    static let inputScratchFloats = 256
+
+    init(model m: MimeticModel, params p: StreamParams, resampler: ResamplerKernel?) {
+        let c = m.config, e = c.encoder
+        fps = c.fps
+        hopFrames = max(1, Int((Double(p.hopMs) * Double(c.fps) / 1000).rounded()))
+        left50 = (p.leftContextMs + 19) / 20
+        look50 = (p.lookaheadMs + 19) / 20
+        outputSize = c.outputSize
+        queueCapacity = p.maxQueuedFrames
+
+        // CNN staging, layer by layer, for a chunk of input samples (hop-sized, ≥ 0.16 s).
+        let hopSamples = Int((Double(hopFrames) * 16000 / Double(c.fps)).rounded(.up))
+        chunkSamples = max(2560, min(hopSamples, 16000))
+        var caps: [Int] = []
+        var maxOut = 0
+        var arena = 0
+        for i in 0..<e.conv_dim.count {
+            let k = e.conv_kernel[i], s = e.conv_stride[i]
+            let cap = (i == 0 ? chunkSamples : maxOut) + k - 1
+            caps.append(cap)
+            arena = max(arena, m.encoder.convLayers[i].conv.scratchFloats(rows: cap))
+            maxOut = (cap - k) / s + 1
+        }
+        stagingCapacity = caps
+        chunkFrames = maxOut
+        convArenaFloats = arena + 64
+
+        // Encoder window rows per hop (generous bounds, see StreamEngine.encodeHop).
+        let hop50 = Int((Double(hopFrames) * 50 / Double(c.fps)).rounded(.up))
+        let cnnWindow = left50 + hop50 + look50 + 24
+        switch c.alignment.mode {
+        case .interpolate: maxWindowRows = Int((Double(cnnWindow) * Double(c.fps) / 50).rounded(.up)) + hopFrames + 4
+        case .pairs, .conv: maxWindowRows = cnnWindow + 2 * hopFrames + 16
+        }
+        cnnCapacity = cnnWindow + hop50 + maxOut + 32
+        let h = e.hidden_size, d = c.decoder.d_model, cIn = m.encoder.cnnChannels
+        var enc = Arena.rounded(maxWindowRows * max(cIn, h)) + Arena.rounded(maxWindowRows * h)
+            + m.encoder.transformScratchFloats(rows: maxWindowRows)
+        if c.alignment.mode == .conv {
+            let dsRows = 2 * hopFrames + 13
+            enc += Arena.rounded(dsRows * h) + Arena.rounded(hopFrames * h)
+                + (m.downsample?.withPadding(0).scratchFloats(rows: dsRows) ?? 0)
+        }
+        enc += Arena.rounded(hopFrames * m.keysPerFrame * d) + 64
+        encoderArenaFloats = enc
+        // Audio waiting for the CNN: what the queue can hold plus a hop, the lookahead and 1 s.
+        audioCapacity = Int(Double(p.maxQueuedFrames + hopFrames) / Double(c.fps) * 16000) + (p.lookaheadMs + p.leftContextMs + 1000) * 16
+
+        var at = 0
+        func region(bytes: Int) -> Int { defer { at += (bytes + 63) & ~63 }; return at }
+        func floats(_ n: Int) -> Int { region(bytes: n * 4) }
+        header = region(bytes: MemoryLayout<StreamHeader>.stride)
+        stagingCounts = region(bytes: 8 * e.conv_dim.count)
+        gnStats = region(bytes: 16 * e.conv_dim[0])
+        resamplerHistory = floats(resampler?.historyCapacity ?? 0)
+        inputScratch = floats(Self.inputScratchFloats)
+        audio = floats(audioCapacity)
+        var staging: [Int] = []
+        var inCh = 1
+        for i in 0..<e.conv_dim.count {
+            staging.append(floats(caps[i] * inCh))
+            inCh = e.conv_dim[i]
+        }
+        self.staging = staging
+        cnn = floats(cnnCapacity * cIn)
+        convArena = floats(convArenaFloats)
+        encoderArena = floats(encoderArenaFloats)
+        decoderState = floats(m.frameDecoder.layout.floats)
+        queueOffsets = floats(p.maxQueuedFrames * c.outputSize)
+        queueRecords = region(bytes: p.maxQueuedFrames * MemoryLayout<FrameRecord>.stride)
+        totalBytes = at
+    }
+
+    /// Identifies the layout (and so which snapshots fit): FNV-1a over the sizes.
+    var hash: UInt64 {
+        var h: UInt64 = 0xcbf29ce484222325
+        for v in [fps, hopFrames, left50, look50, chunkSamples, audioCapacity, cnnCapacity, maxWindowRows, queueCapacity,
+                  outputSize, totalBytes, MemoryLayout<StreamHeader>.stride] + stagingCapacity {
+            h = (h ^ UInt64(bitPattern: Int64(v))) &* 0x100000001b3
+        }
+        return h
+    }
+}
+
+extension Conv1d {
+    /// The same convolution without implicit padding (the caller supplies the padded rows).
+    func withPadding(_ p: Int) -> Conv1d {
+        Conv1d(weight: weight, bias: bias, inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride,
+               padding: p, groups: groups)
+    }
+}

@@ -1,0 +1,189 @@
+import Foundation
+import XCTest
+@testable import MimeticCore
+
+/// The streaming engine against the offline path, on the golden fixture models.
+final class StreamingTests: XCTestCase {
+    static let families = ["faceformer_vocaset", "faceformer_biwi", "imitator_zeros", "imitator_style", "mimic_conv", "mimic_interp", "wav2vec2_layer"]
+
+    struct Case {
+        let model: MimeticModel
+        let audio: [Float]
+        let style: [Float]
+        let expected: [String: Matrix]
+    }
+
+    func load(_ name: String) throws -> Case {
+        let model = try MimeticModel(path: Fixtures.path("\(name).model.safetensors"))
+        let (expected, meta) = try Fixtures.tensors("\(name).expected.safetensors")
+        let input: StyleInput = model.family == .mimic ? .motion(expected["style_offsets"]!) : .slot(Int(meta["style_index"] ?? "0")!)
+        return Case(model: model, audio: expected["audio"]!.data, style: try model.styleVector(input), expected: expected)
+    }
+
+    /// Streams `audio` in chunks of the given sizes (cycled), pulling every few pushes, then
+    /// flushes and pulls the rest.
+    func stream(_ c: Case, params: StreamParams, chunks: [Int], prepare: ((StreamEngine) -> Void)? = nil) throws -> (Matrix, [StreamFrameInfo]) {
+        let engine = try StreamEngine(model: c.model, params: params, style: c.style)
+        prepare?(engine)
+        var frames: [Float] = []
+        var infos: [StreamFrameInfo] = []
+        var out = [Float](repeating: 0, count: c.model.outputSize)
+        func drain() throws {
+            while let info = try out.withUnsafeMutableBufferPointer({ try engine.pull(into: $0.baseAddress!, capacity: $0.count) }) {
+                frames += out
+                infos.append(info)
+            }
+        }
+        var i = 0, n = 0
+        while i < c.audio.count {
+            let m = min(chunks[n % chunks.count], c.audio.count - i)
+            try c.audio.withUnsafeBufferPointer { try engine.push($0.baseAddress! + i, count: m) }
+            i += m
+            n += 1
+            if n % 3 == 0 { try drain() }
+        }
+        try engine.flush()
+        try drain()
+        return (Matrix(rows: infos.count, cols: c.model.outputSize, data: frames), infos)
+    }
+
+    func testFrameCountsFinalFlagAndChunkInvariance() throws {
+        for name in Self.families {
+            let c = try load(name)
+            let (a, infos) = try stream(c, params: StreamParams(), chunks: [160])
+            let (b, _) = try stream(c, params: StreamParams(), chunks: [1, 7, 333, 1000, 2])
+            XCTAssertEqual(a.rows, c.expected["offsets"]!.rows, "\(name): frame count differs from offline")
+            XCTAssertTrue(a.data == b.data, "\(name): push chunking changed the output (max diff \(Fixtures.relativeError(a, b)))")
+            XCTAssertTrue(a.data.allSatisfy { $0.isFinite }, "\(name): non-finite output")
+            XCTAssertEqual(infos.map(\.frameIndex), Array(0..<infos.count))
+            XCTAssertEqual(infos.filter(\.isFinal).map(\.frameIndex), [infos.count - 1])
+        }
+    }
+
+    /// With the whole utterance in context and the offline normalisation statistics, the
+    /// incremental CNN, the encoder windows and the decoder must reproduce offline animation
+    /// (alignments that need no resampling grid: BIWI pairs and Mimic's conv).
+    func testWholeContextStreamingEqualsOffline() throws {
+        for name in ["faceformer_biwi", "mimic_conv"] {
+            let c = try load(name)
+            let enc = c.model.encoder
+            let n = Double(c.audio.count)
+            let mean = c.audio.reduce(0.0) { $0 + Double($1) } / n
+            let variance = c.audio.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / n
+            let normalized = Wav2Vec2Encoder.normalize(c.audio, eps: enc.config.input_norm_eps)
+            let conv0 = enc.convLayers[0].conv(Matrix(rows: normalized.count, cols: 1, data: normalized))
+            var means = [Double](repeating: 0, count: conv0.cols), vars = means
+            for ch in 0..<conv0.cols {
+                var s = 0.0
+                for r in 0..<conv0.rows { s += Double(conv0[r, ch]) }
+                means[ch] = s / Double(conv0.rows)
+                var v = 0.0
+                for r in 0..<conv0.rows { let d = Double(conv0[r, ch]) - means[ch]; v += d * d }
+                vars[ch] = v / Double(conv0.rows)
+            }
+            var params = StreamParams()
+            params.lookaheadMs = 2000
+            params.leftContextMs = 10_000
+            let (streamed, _) = try stream(c, params: params, chunks: [480]) {
+                $0.freezeStatistics(inputMean: mean, inputVariance: variance, channelMeans: means, channelVariances: vars)
+            }
+            // Streams start from rest (Mimic's initial state zero, as the original demo's first window).
+            let offline = try c.model.animate(audio: c.audio, style: .code(c.style))
+            let err = Fixtures.relativeError(streamed, offline.offsets)
+            print("whole-context stream vs offline \(name): \(err)")
+            XCTAssertLessThanOrEqual(err, 1e-4, name)
+        }
+    }
+
+    /// Given identical audio features, the decoder a stream runs (per-frame output projection)
+    /// equals the offline one (batched projection).
+    func testDecoderMatchesOfflineGivenSameFeatures() throws {
+        for name in Self.families {
+            let c = try load(name)
+            let feats = try c.model.audioFeatures(c.audio)
+            let offline = try c.model.decode(feats, styleVector: c.style)
+            let fd = c.model.frameDecoder
+            let state = FloatStorage(count: fd.layout.floats)
+            c.style.withUnsafeBufferPointer { fd.begin(state.pointer, style: $0.baseAddress!, initialOffsets: nil) }
+            var out = Matrix(zeros: feats.frames, c.model.outputSize)
+            let d = c.model.config.decoder.d_model, k = feats.keysPerFrame
+            feats.features.data.withUnsafeBufferPointer { fp in
+                out.data.withUnsafeMutableBufferPointer { op in
+                    for t in 0..<feats.frames {
+                        fd.decode(state.pointer, position: t, audio: fp.baseAddress! + t * k * d, offsets: op.baseAddress! + t * c.model.outputSize)
+                    }
+                }
+            }
+            let err = Fixtures.relativeError(out, offline.offsets)
+            XCTAssertLessThanOrEqual(err, 1e-5, "\(name): streaming decoder vs offline \(err)")
+        }
+    }
+
+    func testSnapshotRestoreReproducesTheFuture() throws {
+        let c = try load("faceformer_vocaset")
+        let engine = try StreamEngine(model: c.model, params: StreamParams(), style: c.style)
+        let half = c.audio.count / 2
+        try c.audio.withUnsafeBufferPointer { try engine.push($0.baseAddress!, count: half) }
+        var out = [Float](repeating: 0, count: c.model.outputSize)
+        _ = try out.withUnsafeMutableBufferPointer { try engine.pull(into: $0.baseAddress!, capacity: $0.count) }
+        var snapshot = [UInt8](repeating: 0, count: engine.byteCount)
+        try snapshot.withUnsafeMutableBytes { try engine.snapshot(into: $0.baseAddress!, capacity: $0.count) }
+        func rest() throws -> [Float] {
+            try c.audio.withUnsafeBufferPointer { try engine.push($0.baseAddress! + half, count: c.audio.count - half) }
+            try engine.flush()
+            var all: [Float] = []
+            while try out.withUnsafeMutableBufferPointer({ try engine.pull(into: $0.baseAddress!, capacity: $0.count) }) != nil { all += out }
+            return all
+        }
+        let first = try rest()
+        try snapshot.withUnsafeBytes { try engine.restore(from: $0.baseAddress!, size: $0.count) }
+        let second = try rest()
+        XCTAssertFalse(first.isEmpty)
+        XCTAssertEqual(first, second)
+    }
+
+    func testStyleChangeAtRunTimeChangesLaterFrames() throws {
+        let c = try load("faceformer_vocaset")
+        let other = try c.model.styleVector(.slot(2))
+        let (a, _) = try stream(c, params: StreamParams(), chunks: [800])
+        let (b, _) = try stream(c, params: StreamParams(), chunks: [800]) { e in
+            _ = try? other.withUnsafeBufferPointer { try e.setStyle($0.baseAddress!, count: $0.count) }
+        }
+        XCTAssertGreaterThan(Fixtures.relativeError(a, b), 1e-3)
+    }
+
+    func testBadInput() throws {
+        let c = try load("faceformer_vocaset")
+        var p = StreamParams()
+        p.sampleRate = 4000
+        XCTAssertThrowsError(try StreamEngine(model: c.model, params: p, style: c.style)) { XCTAssertTrue("\($0)".contains("8000...48000")) }
+        p = StreamParams(); p.lookaheadMs = 5000
+        XCTAssertThrowsError(try StreamEngine(model: c.model, params: p, style: c.style))
+        XCTAssertThrowsError(try StreamEngine(model: c.model, params: StreamParams(), style: [1, 2]))
+        let engine = try StreamEngine(model: c.model, params: StreamParams(), style: c.style)
+        var out = [Float](repeating: 0, count: c.model.outputSize)
+        XCTAssertNil(try out.withUnsafeMutableBufferPointer { try engine.pull(into: $0.baseAddress!, capacity: $0.count) })
+        XCTAssertThrowsError(try out.withUnsafeMutableBufferPointer { try engine.pull(into: $0.baseAddress!, capacity: 3) }) {
+            XCTAssertTrue("\($0)".contains("\(c.model.outputSize)"))
+        }
+        // NaN/Inf/huge samples are repaired (default policy) and never reach the output.
+        var noisy = Array(c.audio.prefix(16000))
+        noisy[100] = .nan; noisy[200] = .infinity; noisy[300] = 1e30
+        try noisy.withUnsafeBufferPointer { try engine.push($0.baseAddress!, count: $0.count) }
+        try engine.flush()
+        var frames = 0
+        while let _ = try out.withUnsafeMutableBufferPointer({ try engine.pull(into: $0.baseAddress!, capacity: $0.count) }) {
+            XCTAssertTrue(out.allSatisfy { $0.isFinite })
+            frames += 1
+        }
+        XCTAssertGreaterThan(frames, 0)
+        XCTAssertEqual(engine.stats.samplesRepaired, 3)
+        XCTAssertThrowsError(try noisy.withUnsafeBufferPointer { try engine.push($0.baseAddress!, count: 10) }) {
+            guard case MimeticError.wrongState = $0 else { return XCTFail("\($0)") }
+        }
+        p = StreamParams(); p.samplePolicy = .reject
+        let strict = try StreamEngine(model: c.model, params: p, style: c.style)
+        XCTAssertThrowsError(try noisy.withUnsafeBufferPointer { try strict.push($0.baseAddress!, count: $0.count) })
+        XCTAssertEqual(strict.stats.samplesPushed, 0)
+    }
+}
