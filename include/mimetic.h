@@ -20,11 +20,16 @@
  *
  * Real-time contract: mimetic_stream_push_audio*, mimetic_stream_frames_ready,
  * mimetic_stream_pull_frame, mimetic_stream_flush, mimetic_stream_reset, the style setters and
- * snapshot/restore allocate no memory and take no lock. Everything a stream needs lives in one
+ * snapshot/restore allocate no memory and take no lock in Mimetic's code (Tests/C/test_stream_abi.c
+ * counts both). The encoder's matrix products inside frames_ready/pull go through OpenBLAS, whose
+ * buffer pool takes an uncontended mutex per product, and which with more than one thread
+ * (mimetic_set_threads) also allocates a small job table per product; push never calls OpenBLAS
+ * unless its audio buffer is full. Everything a stream needs lives in one
  * contiguous buffer whose size mimetic_stream_state_size reports before creation; the buffer holds
  * no pointers into itself, so copying it (mimetic_stream_snapshot / _restore) copies the stream.
  * Pushing is cheap (resampling and buffering); the encoder and decoder run inside frames_ready and
- * pull_frame, on the caller's thread.
+ * pull_frame, on the caller's thread (and inside push only when its audio buffer is full).
+ * A pull that finds no frame returns MIMETIC_ERROR_NOT_READY without touching mimetic_last_error.
  */
 #ifndef MIMETIC_H
 #define MIMETIC_H
@@ -101,14 +106,22 @@ MIMETIC_API const char *mimetic_status_string(mimetic_status status);
 /* The message of the calling thread's last failure ("" if none); valid until its next failure. */
 MIMETIC_API const char *mimetic_last_error(void);
 
+/* Threads for the matrix products (OpenBLAS, process-wide; n < 1 means 1). With n == 1, stream
+ * push/pull allocate nothing and take no lock at all; with n > 1, OpenBLAS splits the encoder's
+ * products over its own thread pool, which allocates a small job table per product and wakes its
+ * workers (Mimetic's own code still allocates nothing). Not to be called while streams are running. */
+MIMETIC_API void mimetic_set_threads(int32_t n);
+MIMETIC_API int32_t mimetic_get_threads(void);
+
 /* Loads a model file (memory-mapped). On success *out_model is a new handle. */
 MIMETIC_API mimetic_status mimetic_model_load(const char *path, mimetic_model **out_model);
 
 /* Loads a model from a buffer of `size` bytes; the buffer is copied and may be freed after. */
 MIMETIC_API mimetic_status mimetic_model_load_from_memory(const void *data, size_t size, mimetic_model **out_model);
 
-/* Frees a model. NULL is allowed and does nothing. */
-MIMETIC_API void mimetic_model_free(mimetic_model *model);
+/* Frees a model. NULL is allowed and does nothing (MIMETIC_OK). While streams made from the model
+ * are alive it refuses: MIMETIC_ERROR_WRONG_STATE, and the model stays valid. */
+MIMETIC_API mimetic_status mimetic_model_free(mimetic_model *model);
 
 /* Fills *info; info->struct_size must be set to sizeof(mimetic_model_info) (or a smaller,
  * older size: only that many bytes are written). */
@@ -116,6 +129,17 @@ MIMETIC_API mimetic_status mimetic_model_get_info(const mimetic_model *model, mi
 
 /* The name of style slot `index` (static storage owned by the model), or NULL if out of range. */
 MIMETIC_API const char *mimetic_model_style_name(const mimetic_model *model, int32_t index);
+
+/* Copies the neutral mesh (output_size floats, xyz interleaved) when the file has one
+ * (info.has_template); vertex positions are template + the offsets a stream produces. */
+MIMETIC_API mimetic_status mimetic_model_get_template(const mimetic_model *model, float *out, size_t capacity);
+
+/* Mimic: the style code (style_dim floats) of a reference motion clip, `frames` x output_size
+ * offsets from the template (its last 150 frames are used, as the original demo does). Pass it as
+ * params.style_code or to mimetic_stream_set_style_code. Other families: MIMETIC_ERROR_INVALID_ARGUMENT.
+ * Not a real-time call (it allocates). */
+MIMETIC_API mimetic_status mimetic_style_from_motion(const mimetic_model *model, const float *offsets, size_t frames,
+                                                     float *code_out, size_t capacity);
 
 /* ------------------------------------------------------------------------------------------ */
 /* Logging                                                                                      */

@@ -17,5 +17,12 @@ cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/C/test_model_abi.c \
 .build/ctest/test_model_abi Tests/Fixtures/faceformer_vocaset.model.safetensors
 .build/ctest/test_model_abi Tests/Fixtures/mimic_conv.model.safetensors
 
+echo "== C stream ABI test against the release library (allocation and lock counting)"
+swift build -c release --product Mimetic
+RBIN="$(swift build -c release --show-bin-path)"
+cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/C/test_stream_abi.c \
+   -L"$RBIN" -lMimetic -lm -lpthread -ldl -Wl,-rpath,"$RBIN" -o .build/ctest/test_stream_abi
+.build/ctest/test_stream_abi Tests/Fixtures/faceformer_vocaset.model.safetensors Tests/Fixtures/mimic_conv.model.safetensors
+
 echo "== Python tools (pytest)"
 "$PYTHON" -m pytest -q tools/tests

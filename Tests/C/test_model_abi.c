@@ -109,7 +109,7 @@ int main(int argc, char **argv) {
 
     mimetic_model_free(from_memory);
     mimetic_model_free(model);
-    mimetic_model_free(NULL);
+    CHECK(mimetic_model_free(NULL) == MIMETIC_OK, "free NULL");
 
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures == 0 ? 0 : 1;

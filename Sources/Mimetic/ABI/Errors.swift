@@ -56,6 +56,7 @@ final class LastError {
 @discardableResult
 func fail(_ status: Status, _ message: String) -> Int32 {
     LastError.set(message)
+    logError(message)
     return status.rawValue
 }
 

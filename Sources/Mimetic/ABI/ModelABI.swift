@@ -5,11 +5,23 @@ import Foundation
 final class ModelHandle {
     let model: MimeticModel
     let styleNames: [UnsafeMutablePointer<CChar>]
+    /// Streams alive on this model (creation and free are not real-time calls: a lock is fine).
+    private var streams = 0
+    private var lock = pthread_mutex_t()
+
     init(_ model: MimeticModel) {
         self.model = model
         styleNames = model.styleNames.map { strdup($0)! }
+        pthread_mutex_init(&lock, nil)
     }
-    deinit { styleNames.forEach { free($0) } }
+    deinit {
+        styleNames.forEach { free($0) }
+        pthread_mutex_destroy(&lock)
+    }
+
+    func streamOpened() { pthread_mutex_lock(&lock); streams += 1; pthread_mutex_unlock(&lock) }
+    func streamClosed() { pthread_mutex_lock(&lock); streams -= 1; pthread_mutex_unlock(&lock) }
+    var liveStreams: Int { pthread_mutex_lock(&lock); defer { pthread_mutex_unlock(&lock) }; return streams }
 }
 
 private let versionString: StaticString = "0.1.0"
@@ -27,6 +39,12 @@ public func mimetic_status_string(_ status: Int32) -> UnsafePointer<CChar> {
 
 @_cdecl("mimetic_last_error")
 public func mimetic_last_error() -> UnsafePointer<CChar> { LastError.message }
+
+@_cdecl("mimetic_set_threads")
+public func mimetic_set_threads(_ n: Int32) { Threading.setThreads(Int(max(1, n))) }
+
+@_cdecl("mimetic_get_threads")
+public func mimetic_get_threads() -> Int32 { Int32(Threading.threads) }
 
 @_cdecl("mimetic_model_load")
 public func mimetic_model_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
@@ -55,9 +73,15 @@ public func mimetic_model_load_from_memory(_ data: UnsafeRawPointer?, _ size: In
 }
 
 @_cdecl("mimetic_model_free")
-public func mimetic_model_free(_ model: OpaquePointer?) {
-    guard let model else { return }
+public func mimetic_model_free(_ model: OpaquePointer?) -> Int32 {
+    guard let model else { return Status.ok.rawValue }
+    let h = handle(model)
+    let live = h.liveStreams
+    guard live == 0 else {
+        return fail(.wrongState, "mimetic_model_free: \(live) stream(s) still use this model; free them first (the model was not freed)")
+    }
     Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer(model)).release()
+    return Status.ok.rawValue
 }
 
 func handle(_ p: OpaquePointer) -> ModelHandle { Unmanaged<ModelHandle>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue() }

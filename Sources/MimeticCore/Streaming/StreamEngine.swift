@@ -227,6 +227,27 @@ public final class StreamEngine: @unchecked Sendable {
         model.frameDecoder.setStyle(decoderState, style: style)
     }
 
+    /// One slot's style (no allocation: the blend is written straight into the stream's state).
+    public func setStyleSlot(_ slot: Int) throws {
+        let n = model.styleSlots
+        guard (0..<n).contains(slot) else {
+            throw MimeticError.invalidArgument("style slot \(slot) is out of range (the model has \(n) slots)")
+        }
+        let w = floats(layout.inputScratch)   // scratch: n ≤ its size is checked below
+        guard n <= StreamLayout.inputScratchFloats else { throw MimeticError.unsupported("more than \(StreamLayout.inputScratchFloats) style slots") }
+        w.update(repeating: 0, count: n)
+        w[slot] = 1
+        try setStyleWeights(w, count: n)
+    }
+
+    public func setStyleWeights(_ w: UnsafePointer<Float>, count n: Int) throws {
+        let target = decoderState + model.frameDecoder.layout.head
+        guard model.styleBlend(w, count: n, into: target) else {
+            throw MimeticError.invalidArgument("style weights: \(n) given, the model has \(model.styleSlots) slots (and weights must be finite)")
+        }
+        model.frameDecoder.setStyle(decoderState, style: target)
+    }
+
     public var stats: StreamStats {
         let h = header.pointee
         return StreamStats(samplesPushed: h.samplesPushed, framesEmitted: h.framesPulled, samplesRepaired: h.repaired,
