@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import MimeticCore
+
+struct StreamEval: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stream-eval",
+        abstract: "Measure streaming against offline animation over a grid of lookahead and left-context values.",
+        discussion: "Pushes the audio in 10 ms chunks as an engine would, pulls every frame, and compares with the offline run of the same model and style. Prints a Markdown table (docs/streaming.md).")
+
+    @Option(help: "Model file.") var model: String
+    @Option(help: "Speech WAV.") var audio: String
+    @Option(help: "Lookahead values (ms), comma-separated.") var lookahead: String = "0,100,200,300,500,1000"
+    @Option(help: "Left-context values (ms), comma-separated.") var leftContext: String = "500,1000,2000"
+    @Option(help: "Hop (ms).") var hop: Int = StreamParams.defaultHopMs
+    @Option(help: "BLAS threads.") var threads: Int = 1
+    @Option(help: "Style slot (Mimic: ignored; a reference-free code of zeros is not meaningful, so slot 0 of shipped codes or a zero motion clip).") var style: Int = 0
+
+    func run() throws {
+        try reportingErrors {
+            Threading.setThreads(threads)
+            let m = try MimeticModel(path: model)
+            let speech = try loadSpeech(audio, rate: m.config.sample_rate)
+            let styleInput: StyleInput = m.family == .mimic && m.styleNames.isEmpty
+                ? .motion(Matrix(zeros: 30, m.outputSize)) : .slot(style)
+            let s = try m.styleVector(styleInput)
+            let offline = try m.animate(audio: speech, style: .code(s)).offsets
+            var scale: Float = 0
+            for v in offline.data { scale = max(scale, abs(v)) }
+            let looks = lookahead.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            let lefts = leftContext.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            print("model `\(model)` (\(m.family.rawValue), \(m.config.fps) fps), audio `\(audio)` (\(String(format: "%.2f", Double(speech.count) / 16000)) s), hop \(hop) ms, \(threads) BLAS thread(s)\n")
+            print("| lookahead ms | left context ms | max abs diff / max abs offline | RMS diff / RMS offline | mean latency ms | CPU ms per frame | state KiB |")
+            print("|---|---|---|---|---|---|---|")
+            var rmsOffline: Double = 0
+            for v in offline.data { rmsOffline += Double(v) * Double(v) }
+            rmsOffline = (rmsOffline / Double(max(offline.count, 1))).squareRoot()
+            for look in looks {
+                for left in lefts {
+                    var p = StreamParams()
+                    p.lookaheadMs = look
+                    p.leftContextMs = left
+                    p.hopMs = hop
+                    let engine = try StreamEngine(model: m, params: p, style: s)
+                    var frames: [Float] = []
+                    var latency = 0.0
+                    var out = [Float](repeating: 0, count: m.outputSize)
+                    let chunk = 160
+                    var i = 0
+                    let cpu0 = threadCPU()
+                    func drain() throws {
+                        while let info = try out.withUnsafeMutableBufferPointer({ try engine.pull(into: $0.baseAddress!, capacity: $0.count) }) {
+                            frames += out
+                            latency += info.latencySeconds
+                        }
+                    }
+                    while i < speech.count {
+                        let n = min(chunk, speech.count - i)
+                        try speech.withUnsafeBufferPointer { try engine.push($0.baseAddress! + i, count: n) }
+                        i += n
+                        try drain()
+                    }
+                    try engine.flush()
+                    try drain()
+                    let cpu = threadCPU() - cpu0
+                    let count = frames.count / m.outputSize
+                    var maxDiff: Float = 0, sq = 0.0
+                    for j in 0..<min(frames.count, offline.count) {
+                        let dd = frames[j] - offline.data[j]
+                        maxDiff = max(maxDiff, abs(dd))
+                        sq += Double(dd) * Double(dd)
+                    }
+                    let rms = (sq / Double(max(frames.count, 1))).squareRoot()
+                    print(String(format: "| %d | %d | %.3f | %.3f | %.0f | %.2f | %d |", look, left, maxDiff / max(scale, 1e-30),
+                                 rms / max(rmsOffline, 1e-30), 1000 * latency / Double(max(count, 1)), 1000 * cpu / Double(max(count, 1)),
+                                 engine.byteCount / 1024))
+                    if count != offline.rows { print("(frame count \(count) differs from offline \(offline.rows))") }
+                }
+            }
+        }
+    }
+}
+
+func threadCPU() -> Double {
+    var t = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+    return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
+}
