@@ -8,7 +8,7 @@
  * Thread safety:
  *   - A mimetic_model is immutable once loaded: any number of threads may use the same model at
  *     the same time (get_info, creating and running streams). Free it only after every stream made
- *     from it has been freed: mimetic_model_free refuses (MIMETIC_ERROR_INVALID_ARGUMENT, model kept)
+ *     from it has been freed: mimetic_model_free refuses (MIMETIC_ERROR_WRONG_STATE, model kept)
  *     while streams are alive.
  *   - A mimetic_stream is one character's state. Use it from one thread at a time (it may move
  *     between threads, e.g. push from the audio thread and pull from the game thread, provided the
@@ -174,9 +174,13 @@ typedef struct mimetic_stream_params {
     int32_t lookahead_ms;      /* future audio the encoder sees before emitting a frame: the latency knob */
     int32_t left_context_ms;   /* past audio the encoder sees with each hop */
     int32_t hop_ms;            /* audio per encoder run (larger: less CPU, more latency) */
-    int32_t max_queued_frames; /* frames computed but not yet pulled; older frames are never dropped:
-                                  pushing more audio than fits returns MIMETIC_ERROR_BUFFER_TOO_SMALL */
-    int32_t style_slot;        /* initial style: a slot index (>= 0), or -1 to use style_weights/style_code */
+    int32_t max_queued_frames; /* frames computed but not yet pulled, at least one hop's worth
+                                  (hop_ms * fps / 1000); frames are never dropped: pushing more audio
+                                  than fits returns MIMETIC_ERROR_BUFFER_TOO_SMALL */
+    /* Initial style, first match wins: style_slot >= 0 (a slot index); else style_weights; else
+     * style_code. Mimic models without shipped style codes need style_slot = -1 and a style_code
+     * (mimetic_style_from_motion). */
+    int32_t style_slot;        /* a slot index, or -1 */
     const float *style_weights;/* num_styles weights over the slots (read at creation), or NULL */
     const float *style_code;   /* style_dim floats (read at creation), or NULL */
     mimetic_sample_policy sample_policy;
@@ -206,7 +210,8 @@ MIMETIC_API mimetic_status mimetic_stream_create(const mimetic_model *model, con
 /* Frees a stream (not a caller-provided state buffer). NULL is allowed. */
 MIMETIC_API void mimetic_stream_free(mimetic_stream *stream);
 
-/* Appends `n` samples (mono, params.sample_rate, nominal range [-1, 1]). n == 0 is a no-op.
+/* Appends `n` samples (mono, params.sample_rate, nominal range [-1, 1]; int16 full scale is 32768).
+ * n == 0 is a no-op.
  * After mimetic_stream_flush, pushing is an error until mimetic_stream_reset. */
 MIMETIC_API mimetic_status mimetic_stream_push_audio(mimetic_stream *stream, const float *samples, size_t n);
 MIMETIC_API mimetic_status mimetic_stream_push_audio_i16(mimetic_stream *stream, const int16_t *samples, size_t n);

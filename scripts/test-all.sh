@@ -24,5 +24,6 @@ cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/C/test_stream_abi.c 
    -L"$RBIN" -lMimetic -lm -lpthread -ldl -Wl,-rpath,"$RBIN" -o .build/ctest/test_stream_abi
 .build/ctest/test_stream_abi Tests/Fixtures/faceformer_vocaset.model.safetensors Tests/Fixtures/mimic_conv.model.safetensors
 
-echo "== Python tools (pytest)"
-"$PYTHON" -m pytest -q tools/tests
+echo "== Python: tools and the ctypes binding (pytest)"
+MIMETIC_LIBRARY="$BIN/libMimetic.so" MIMETIC_REQUIRE_STREAMING=1 MIMETIC_CLI="$BIN/mimetic" \
+    "$PYTHON" -m pytest -q tools/tests bindings/python/tests

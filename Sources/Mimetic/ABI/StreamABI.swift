@@ -97,6 +97,9 @@ public func mimetic_stream_create(_ model: OpaquePointer?, _ params: UnsafeRawPo
         let m = mh.model
         let (p, slot, weights, code) = try readParams(params, function: "mimetic_stream_create")
         let style: [Float]
+        guard slot >= -1 else {
+            throw MimeticError.invalidArgument("mimetic_stream_create: style_slot \(slot) is out of range (a slot index, or -1 for style_weights/style_code)")
+        }
         if slot >= 0 {
             style = try m.styleVector(.slot(Int(slot)))
         } else if let weights {

@@ -32,7 +32,16 @@ public final class StreamEngine: @unchecked Sendable {
     public static func stateSize(model: MimeticModel, params: StreamParams) throws -> Int {
         try params.validate()
         let r = ResamplerKernel(inputRate: params.sampleRate, outputRate: model.config.sample_rate)
-        return StreamLayout(model: model, params: params, resampler: r).totalBytes
+        let layout = StreamLayout(model: model, params: params, resampler: r)
+        try checkQueue(layout, params)
+        return layout.totalBytes
+    }
+
+    /// A hop decodes `hopFrames` at once into the queue, so the queue must hold at least that many.
+    private static func checkQueue(_ layout: StreamLayout, _ params: StreamParams) throws {
+        guard params.maxQueuedFrames >= layout.hopFrames else {
+            throw MimeticError.invalidArgument("stream params: max_queued_frames \(params.maxQueuedFrames) is smaller than one hop (\(layout.hopFrames) frames for hop_ms \(params.hopMs) at \(layout.fps) fps): use at least \(layout.hopFrames)")
+        }
     }
 
     /// - Parameters:
@@ -49,6 +58,7 @@ public final class StreamEngine: @unchecked Sendable {
         self.params = params
         resampler = ResamplerKernel(inputRate: params.sampleRate, outputRate: model.config.sample_rate)
         layout = StreamLayout(model: model, params: params, resampler: resampler)
+        try Self.checkQueue(layout, params)
         ds = model.downsample?.withPadding(0)
         if let buffer {
             guard bytes >= layout.totalBytes else {
