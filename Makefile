@@ -3,7 +3,7 @@ PYTHON ?= python3
 MODEL ?= $(firstword $(wildcard models/*.safetensors) Tests/Fixtures/faceformer_vocaset.model.safetensors)
 AUDIO ?= examples/audio/hello.wav
 
-.PHONY: setup demo test release bench fixtures clean
+.PHONY: setup demo test release bench fixtures clean lib cli install install-strip uninstall cpp-test engine-demo examples test-packaging
 
 setup:
 	bash scripts/setup.sh
@@ -27,4 +27,92 @@ fixtures:
 	$(PYTHON) tools/make_fixtures.py
 
 clean:
-	rm -rf .build out
+	rm -rf .build out $(RELEASE_SCRATCH)
+
+# ------------------------------------------------------------------------------------------------
+# Packaging: libMimetic.so with the Swift runtime linked in (needs only libc, libm, libstdc++,
+# libgcc_s and libopenblas), the `mimetic` CLI, and `make install` with pkg-config + CMake files.
+#
+#   make lib                      # $(RELEASE_SCRATCH)/release/libMimetic.so (SONAME libMimetic.so.0)
+#   make install PREFIX=/opt/mimetic [DESTDIR=...]
+#   make install-strip PREFIX=... # the same, debug symbols stripped (72 MB -> 58 MB today)
+#   make cpp-test                 # C++ binding test against the release library
+#   make engine-demo              # examples/cpp/engine_demo against the release library
+#   make test-packaging           # scripts/test-packaging.sh
+#
+# -static-stdlib must be on the command line (not in Package.swift: it breaks `swift test`, see
+# docs); it works for the dynamic library and for the executable. A separate scratch path keeps
+# these builds away from the debug/test builds in .build.
+
+VERSION := $(shell sed -n 's/^\#define MIMETIC_VERSION_STRING "\(.*\)"/\1/p' include/mimetic.h)
+VERSION_MAJOR := $(word 1,$(subst ., ,$(VERSION)))
+VERSION_MINOR := $(word 2,$(subst ., ,$(VERSION)))
+SOVERSION := $(VERSION_MAJOR)
+PREFIX ?= /usr/local
+DESTDIR ?=
+SWIFT ?= swift
+CXX ?= g++
+STRIP ?= strip
+RELEASE_SCRATCH ?= .build-release
+RELEASE_BIN := $(RELEASE_SCRATCH)/release
+SWIFT_RELEASE := $(SWIFT) build -c release --scratch-path $(RELEASE_SCRATCH) -Xswiftc -static-stdlib
+CPP_OUT := $(RELEASE_SCRATCH)/cpp
+CXXFLAGS_CPP := -std=c++17 -O2 -Wall -Wextra -Werror -pthread -Iinclude -Ibindings/cpp
+
+lib:
+	$(SWIFT_RELEASE) --product Mimetic -Xlinker -soname=libMimetic.so.$(SOVERSION)
+	@# The SONAME is libMimetic.so.0: a program linked against the build directory looks for it there.
+	ln -sf libMimetic.so $(RELEASE_BIN)/libMimetic.so.$(SOVERSION)
+
+cli:
+	$(SWIFT_RELEASE) --product mimetic
+
+define install_files
+	install -d $(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+	           $(DESTDIR)$(PREFIX)/lib/cmake/Mimetic $(DESTDIR)$(PREFIX)/bin
+	install -m 644 include/mimetic.h $(DESTDIR)$(PREFIX)/include/mimetic.h
+	install -m 644 bindings/cpp/mimetic.hpp $(DESTDIR)$(PREFIX)/include/mimetic.hpp
+	install -m 755 $(1) $(RELEASE_BIN)/libMimetic.so $(DESTDIR)$(PREFIX)/lib/libMimetic.so.$(VERSION)
+	ln -sf libMimetic.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libMimetic.so.$(SOVERSION)
+	ln -sf libMimetic.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libMimetic.so
+	install -m 755 $(1) $(RELEASE_BIN)/mimetic $(DESTDIR)$(PREFIX)/bin/mimetic
+	sed -e 's|@VERSION@|$(VERSION)|g' packaging/mimetic.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/mimetic.pc
+	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@SOVERSION@|$(SOVERSION)|g' \
+	    packaging/MimeticConfig.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/Mimetic/MimeticConfig.cmake
+	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' -e 's|@VERSION_MINOR@|$(VERSION_MINOR)|g' \
+	    packaging/MimeticConfigVersion.cmake.in > $(DESTDIR)$(PREFIX)/lib/cmake/Mimetic/MimeticConfigVersion.cmake
+	chmod 644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/mimetic.pc $(DESTDIR)$(PREFIX)/lib/cmake/Mimetic/*.cmake
+endef
+
+install: lib cli
+	$(call install_files,)
+
+install-strip: lib cli
+	$(call install_files,-s --strip-program=$(STRIP))
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/include/mimetic.h $(DESTDIR)$(PREFIX)/include/mimetic.hpp \
+	      $(DESTDIR)$(PREFIX)/lib/libMimetic.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libMimetic.so.$(SOVERSION) \
+	      $(DESTDIR)$(PREFIX)/lib/libMimetic.so $(DESTDIR)$(PREFIX)/lib/pkgconfig/mimetic.pc \
+	      $(DESTDIR)$(PREFIX)/bin/mimetic
+	rm -rf $(DESTDIR)$(PREFIX)/lib/cmake/Mimetic
+
+# C++ binding test and engine demo, linked against the release build directory (rpath to it).
+$(CPP_OUT)/test_mimetic: bindings/cpp/test_mimetic.cpp bindings/cpp/mimetic.hpp include/mimetic.h | lib
+	@mkdir -p $(CPP_OUT)
+	$(CXX) $(CXXFLAGS_CPP) $< -o $@ -L$(RELEASE_BIN) -lMimetic -Wl,-rpath,$(abspath $(RELEASE_BIN))
+
+$(CPP_OUT)/engine_demo: examples/cpp/engine_demo.cpp include/mimetic.h | lib
+	@mkdir -p $(CPP_OUT)
+	$(CXX) $(CXXFLAGS_CPP) $< -o $@ -L$(RELEASE_BIN) -lMimetic -Wl,-rpath,$(abspath $(RELEASE_BIN))
+
+cpp-test: lib $(CPP_OUT)/test_mimetic
+	$(CPP_OUT)/test_mimetic Tests/Fixtures/faceformer_vocaset.model.safetensors Tests/Fixtures/mimic_conv.model.safetensors
+
+examples: $(CPP_OUT)/engine_demo
+
+engine-demo: lib $(CPP_OUT)/engine_demo
+	$(CPP_OUT)/engine_demo --model $(MODEL) --audio $(AUDIO) $(DEMO_FLAGS)
+
+test-packaging:
+	bash scripts/test-packaging.sh

@@ -20,8 +20,9 @@
  *
  * Real-time contract: mimetic_stream_push_audio*, mimetic_stream_frames_ready,
  * mimetic_stream_pull_frame, mimetic_stream_flush, mimetic_stream_reset, the style setters and
- * snapshot/restore allocate no memory and take no lock in Mimetic's code (Tests/C/test_stream_abi.c
- * counts both). The encoder's matrix products inside frames_ready/pull go through OpenBLAS, whose
+ * snapshot/restore allocate no memory and take no lock in Mimetic's code when they succeed or
+ * report MIMETIC_ERROR_NOT_READY (Tests/C/test_stream_abi.c counts both); other failures format a
+ * message and may allocate. The encoder's matrix products inside frames_ready/pull go through OpenBLAS, whose
  * buffer pool takes an uncontended mutex per product, and which with more than one thread
  * (mimetic_set_threads) also allocates a small job table per product; push never calls OpenBLAS
  * unless its audio buffer is full. Everything a stream needs lives in one
@@ -131,7 +132,8 @@ MIMETIC_API mimetic_status mimetic_model_get_info(const mimetic_model *model, mi
 MIMETIC_API const char *mimetic_model_style_name(const mimetic_model *model, int32_t index);
 
 /* Copies the neutral mesh (output_size floats, xyz interleaved) when the file has one
- * (info.has_template); vertex positions are template + the offsets a stream produces. */
+ * (info.has_template; otherwise MIMETIC_ERROR_INVALID_ARGUMENT); vertex positions are template +
+ * the offsets a stream produces. */
 MIMETIC_API mimetic_status mimetic_model_get_template(const mimetic_model *model, float *out, size_t capacity);
 
 /* Mimic: the style code (style_dim floats) of a reference motion clip, `frames` x output_size
@@ -181,9 +183,11 @@ typedef struct mimetic_stream_params {
      * style_code. Mimic models without shipped style codes need style_slot = -1 and a style_code
      * (mimetic_style_from_motion). */
     int32_t style_slot;        /* a slot index, or -1 */
-    const float *style_weights;/* num_styles weights over the slots (read at creation), or NULL */
-    const float *style_code;   /* style_dim floats (read at creation), or NULL */
+    const float *style_weights;/* weights over the slots (read at creation), or NULL */
+    const float *style_code;   /* a style vector (read at creation), or NULL */
     mimetic_sample_policy sample_policy;
+    size_t style_weights_count;/* floats at style_weights: must equal info.num_styles when used */
+    size_t style_code_count;   /* floats at style_code: must equal info.style_dim when used */
 } mimetic_stream_params;
 
 typedef struct mimetic_frame_info {
@@ -201,6 +205,14 @@ MIMETIC_API void mimetic_stream_params_init(mimetic_stream_params *params);
 
 /* Bytes of state a stream with these params needs (the whole stream, scratch included). */
 MIMETIC_API mimetic_status mimetic_stream_state_size(const mimetic_model *model, const mimetic_stream_params *params, size_t *out_bytes);
+
+/* The same for an existing stream (e.g. to size a snapshot buffer). */
+MIMETIC_API mimetic_status mimetic_stream_get_state_size(const mimetic_stream *stream, size_t *out_bytes);
+
+/* The stream's fixed algorithmic delay, seconds: when audio is pushed in real time, a frame is
+ * ready at most this long after the end of its audio (lookahead + hop + encoder granularity +
+ * resampler delay). Delay audio playback by it to keep sound and face in sync. */
+MIMETIC_API mimetic_status mimetic_stream_get_latency(const mimetic_stream *stream, double *out_seconds);
 
 /* Creates a stream. `state_buffer` of `bytes` (>= state_size, 64-byte aligned) is used in place and
  * must outlive the stream; NULL lets the library allocate it (bytes is then ignored). */
@@ -226,8 +238,8 @@ MIMETIC_API mimetic_status mimetic_stream_frames_ready(mimetic_stream *stream, s
 MIMETIC_API mimetic_status mimetic_stream_pull_frame(mimetic_stream *stream, float *offsets, size_t capacity,
                                                      mimetic_frame_info *info);
 
-/* End of utterance: the remaining audio is encoded with silence as lookahead, so every frame of the
- * pushed audio becomes ready. */
+/* End of utterance: the remaining audio is encoded without further lookahead, so every frame of the
+ * pushed audio becomes ready (as many as the queue holds now, the rest as it is pulled). */
 MIMETIC_API mimetic_status mimetic_stream_flush(mimetic_stream *stream);
 
 /* Forgets all audio and frames; the style is kept. */

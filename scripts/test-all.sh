@@ -24,6 +24,13 @@ cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/C/test_stream_abi.c 
    -L"$RBIN" -lMimetic -lm -lpthread -ldl -Wl,-rpath,"$RBIN" -o .build/ctest/test_stream_abi
 .build/ctest/test_stream_abi Tests/Fixtures/faceformer_vocaset.model.safetensors Tests/Fixtures/mimic_conv.model.safetensors
 
+echo "== C++ binding (RAII header) and the engine-style example"
+make cpp-test
+make engine-demo DEMO_FLAGS=--fast
+
+echo "== Packaging: self-contained release library, make install, CMake and pkg-config consumers"
+bash scripts/test-packaging.sh
+
 echo "== Python: tools and the ctypes binding (pytest)"
 MIMETIC_LIBRARY="$BIN/libMimetic.so" MIMETIC_REQUIRE_STREAMING=1 MIMETIC_CLI="$BIN/mimetic" \
     "$PYTHON" -m pytest -q tools/tests bindings/python/tests

@@ -86,7 +86,7 @@ missing="$(comm -13 "$TMP/c_exports" "$TMP/declared" | tr '\n' ' ')"
 [ -z "$undeclared" ] && ok "every exported mimetic_* symbol is declared in mimetic.h ($(wc -l <"$TMP/c_exports") of $(wc -l <"$TMP/declared"))" \
     || fail "exported but not in mimetic.h: $undeclared"
 if [ -n "$missing" ]; then
-    if [ "${REQUIRE_ALL_SYMBOLS:-0}" = 1 ]; then fail "declared in mimetic.h but not exported: $missing"
+    if [ "${REQUIRE_ALL_SYMBOLS:-1}" = 1 ]; then fail "declared in mimetic.h but not exported: $missing"
     else echo "  WARNING: declared in mimetic.h but not exported yet: $missing"; fi
 else
     ok "every function of mimetic.h is exported"

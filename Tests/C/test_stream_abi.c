@@ -180,6 +180,15 @@ int main(int argc, char **argv) {
     CHECK(mimetic_stream_create(model, &params, buffer, bytes - 1, &s) == MIMETIC_ERROR_INVALID_ARGUMENT, "buffer too small");
     CHECK(strstr(mimetic_last_error(), "needs") != NULL, "message names the size: %s", mimetic_last_error());
     CHECK(mimetic_stream_create(model, &params, buffer, bytes, &s) == MIMETIC_OK && s, "create in caller buffer: %s", mimetic_last_error());
+    {
+        size_t own = 0;
+        double latency = 0;
+        CHECK(mimetic_stream_get_state_size(s, &own) == MIMETIC_OK && own == bytes, "stream state size %zu", own);
+        CHECK(mimetic_stream_get_state_size(NULL, &own) == MIMETIC_ERROR_INVALID_ARGUMENT, "NULL stream");
+        CHECK(mimetic_stream_get_latency(s, &latency) == MIMETIC_OK && latency > (params.lookahead_ms + params.hop_ms) / 1000.0, "latency %f", latency);
+        CHECK(mimetic_stream_get_latency(s, NULL) == MIMETIC_ERROR_INVALID_ARGUMENT, "NULL latency");
+        printf("algorithmic latency with default params: %.0f ms\n", latency * 1000);
+    }
 
     /* Order and argument errors. */
     CHECK(mimetic_stream_pull_frame(s, frame, (size_t)info.output_size, NULL) == MIMETIC_ERROR_NOT_READY, "pull before push");
@@ -329,6 +338,9 @@ int main(int argc, char **argv) {
         CHECK(mimetic_stream_create(mimic, &params, NULL, 0, &s2) == MIMETIC_ERROR_INVALID_ARGUMENT, "Mimic without codes needs style_code");
         params.style_slot = -1;
         params.style_code = mcode;
+        params.style_code_count = 3;
+        CHECK(mimetic_stream_create(mimic, &params, NULL, 0, &s2) == MIMETIC_ERROR_INVALID_ARGUMENT, "style_code_count wrong");
+        params.style_code_count = (size_t)mi.style_dim;
         CHECK(mimetic_stream_create(mimic, &params, NULL, 0, &s2) == MIMETIC_OK, "Mimic stream: %s", mimetic_last_error());
         CHECK(mimetic_stream_push_audio(s2, audio + 400, 20000) == MIMETIC_OK, "push");
         CHECK(mimetic_stream_flush(s2) == MIMETIC_OK, "flush");

@@ -19,9 +19,9 @@ private func stream(_ p: OpaquePointer) -> StreamHandle { Unmanaged<StreamHandle
 // MARK: Params (read and written by byte offset: the layout of include/mimetic.h, LP64)
 
 enum ParamsC {
-    static let size = 56
+    static let size = 72
     static let sampleRate = 8, lookahead = 12, leftContext = 16, hop = 20, maxQueued = 24, styleSlot = 28
-    static let styleWeights = 32, styleCode = 40, samplePolicy = 48
+    static let styleWeights = 32, styleCode = 40, samplePolicy = 48, styleWeightsCount = 56, styleCodeCount = 64
 }
 
 enum FrameInfoC { static let size = 48 }
@@ -36,7 +36,7 @@ private func checkStructSize(_ size: Int, minimum: Int, name: String, function: 
     return nil
 }
 
-private func readParams(_ p: UnsafeRawPointer, function: String) throws -> (StreamParams, Int32, UnsafePointer<Float>?, UnsafePointer<Float>?) {
+private func readParams(_ p: UnsafeRawPointer, function: String) throws -> (StreamParams, Int32, UnsafeBufferPointer<Float>?, UnsafeBufferPointer<Float>?) {
     let size = p.load(as: Int.self)
     guard size >= ParamsC.size, size <= ParamsC.size + 4096 else {
         throw MimeticError.invalidArgument("\(function): params->struct_size is \(size); initialise params with mimetic_stream_params_init (sizeof is \(ParamsC.size) in this version)")
@@ -55,7 +55,9 @@ private func readParams(_ p: UnsafeRawPointer, function: String) throws -> (Stre
     let slot = p.load(fromByteOffset: ParamsC.styleSlot, as: Int32.self)
     let weights = p.load(fromByteOffset: ParamsC.styleWeights, as: UnsafePointer<Float>?.self)
     let code = p.load(fromByteOffset: ParamsC.styleCode, as: UnsafePointer<Float>?.self)
-    return (s, slot, weights, code)
+    let wn = p.load(fromByteOffset: ParamsC.styleWeightsCount, as: Int.self)
+    let cn = p.load(fromByteOffset: ParamsC.styleCodeCount, as: Int.self)
+    return (s, slot, weights.map { UnsafeBufferPointer(start: $0, count: wn) }, code.map { UnsafeBufferPointer(start: $0, count: cn) })
 }
 
 @_cdecl("mimetic_stream_params_init")
@@ -103,9 +105,9 @@ public func mimetic_stream_create(_ model: OpaquePointer?, _ params: UnsafeRawPo
         if slot >= 0 {
             style = try m.styleVector(.slot(Int(slot)))
         } else if let weights {
-            style = try m.styleVector(.weights(Array(UnsafeBufferPointer(start: weights, count: m.styleSlots))))
+            style = try m.styleVector(.weights(Array(weights)))
         } else if let code {
-            style = try m.styleVector(.code(Array(UnsafeBufferPointer(start: code, count: m.config.decoder.d_model))))
+            style = try m.styleVector(.code(Array(code)))
         } else {
             throw MimeticError.invalidArgument("mimetic_stream_create: style_slot is -1 but neither style_weights nor style_code is set")
         }
@@ -113,6 +115,22 @@ public func mimetic_stream_create(_ model: OpaquePointer?, _ params: UnsafeRawPo
         out.pointee = OpaquePointer(Unmanaged.passRetained(StreamHandle(engine: engine, model: mh)).toOpaque())
         return .ok
     }
+}
+
+@_cdecl("mimetic_stream_get_state_size")
+public func mimetic_stream_get_state_size(_ s: OpaquePointer?, _ out: UnsafeMutablePointer<Int>?) -> Int32 {
+    guard let s else { return fail(.invalidArgument, "mimetic_stream_get_state_size: stream is NULL") }
+    guard let out else { return fail(.invalidArgument, "mimetic_stream_get_state_size: out_bytes is NULL") }
+    out.pointee = stream(s).engine.byteCount
+    return Status.ok.rawValue
+}
+
+@_cdecl("mimetic_stream_get_latency")
+public func mimetic_stream_get_latency(_ s: OpaquePointer?, _ out: UnsafeMutablePointer<Double>?) -> Int32 {
+    guard let s else { return fail(.invalidArgument, "mimetic_stream_get_latency: stream is NULL") }
+    guard let out else { return fail(.invalidArgument, "mimetic_stream_get_latency: out_seconds is NULL") }
+    out.pointee = stream(s).engine.algorithmicLatency
+    return Status.ok.rawValue
 }
 
 @_cdecl("mimetic_stream_free")

@@ -81,6 +81,21 @@ public final class StreamEngine: @unchecked Sendable {
 
     deinit { if ownsBuffer { base.deallocate() } }
 
+    /// Worst-case delay between the end of a frame's audio and the frame being ready, when audio
+    /// arrives in real time: the hop, the lookahead, the CNN's chunk and receptive field, the frames
+    /// the alignment needs beyond the frame itself, and the resampler's look-ahead.
+    public var algorithmicLatency: Double {
+        let extra50: Double
+        switch model.config.alignment.mode {
+        case .interpolate: extra50 = 2
+        case .pairs: extra50 = 2
+        case .conv: extra50 = 8
+        }
+        let resamplerDelay = Double(resampler?.latency ?? 0) / Double(params.sampleRate)
+        return Double(params.hopMs + params.lookaheadMs) / 1000 + Double(layout.chunkSamples + 400) / 16000
+            + extra50 * 0.02 + resamplerDelay
+    }
+
     // MARK: Regions
 
     private var header: UnsafeMutablePointer<StreamHeader> { (base + layout.header).assumingMemoryBound(to: StreamHeader.self) }

@@ -83,8 +83,8 @@ struct StreamLayout {
         queueCapacity = p.maxQueuedFrames
 
         // CNN staging, layer by layer, for a chunk of input samples (hop-sized, ≥ 0.16 s).
-        let hopSamples = Int((Double(hopFrames) * 16000 / Double(c.fps)).rounded(.up))
-        chunkSamples = max(2560, min(hopSamples, 16000))
+        // 40 ms: small enough to add little delay, large enough for efficient GEMMs (conv1 sees 128 rows).
+        chunkSamples = 640
         var caps: [Int] = []
         var maxOut = 0
         var arena = 0

@@ -61,6 +61,8 @@ class StreamParamsC(ctypes.Structure):
         ("style_weights", ctypes.POINTER(ctypes.c_float)),
         ("style_code", ctypes.POINTER(ctypes.c_float)),
         ("sample_policy", _enum_t),
+        ("style_weights_count", ctypes.c_size_t),
+        ("style_code_count", ctypes.c_size_t),
     ]
 
 
@@ -150,6 +152,8 @@ _STREAM_FUNCTIONS = {
     "mimetic_stream_set_style_weights": (_enum_t, [c_stream_p, c_float_p, ctypes.c_size_t]),
     "mimetic_stream_set_style_code": (_enum_t, [c_stream_p, c_float_p, ctypes.c_size_t]),
     "mimetic_stream_get_stats": (_enum_t, [c_stream_p, ctypes.POINTER(StreamStatsC)]),
+    "mimetic_stream_get_state_size": (_enum_t, [c_stream_p, ctypes.POINTER(ctypes.c_size_t)]),
+    "mimetic_stream_get_latency": (_enum_t, [c_stream_p, ctypes.POINTER(ctypes.c_double)]),
 }
 
 #: Every function of the header, with its ctypes ``(restype, argtypes)``.

@@ -129,11 +129,13 @@ def _build_params(model: Model, sample_rate: int = 16000, lookahead_ms: Optional
             keep.append(w)
             p.style_slot = -1
             p.style_weights = float_ptr(w)
+            p.style_weights_count = len(w)
     if style_code is not None:
         code = float_vector("style_code", style_code, info.style_dim)
         keep.append(code)
         p.style_slot = -1
         p.style_code = float_ptr(code)
+        p.style_code_count = len(code)
     p.sample_policy = int(_policy(sample_policy))
     return p, keep
 
@@ -291,6 +293,16 @@ class Stream:
     def closed(self) -> bool:
         """True once ``close()`` was called."""
         return self._handle is None
+
+    @property
+    def latency(self) -> float:
+        """Fixed algorithmic delay in seconds (``mimetic_stream_get_latency``): delay audio playback
+        by this much to keep sound and face in sync when audio arrives in real time."""
+        out = ctypes.c_double()
+        with self._lock:
+            h = self._require_open()
+            check(function("mimetic_stream_get_latency")(h, ctypes.byref(out)), "mimetic_stream_get_latency")
+        return out.value
 
     @property
     def stats(self) -> StreamStats:

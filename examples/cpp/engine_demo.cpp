@@ -1,0 +1,356 @@
+// engine_demo: how a game engine drives libMimetic, with nothing but the C API (include/mimetic.h).
+//
+//   engine_demo --model MODEL.safetensors --audio speech.wav [--fast] [--lookahead MS] [--hop MS]
+//               [--left-context MS] [--style N]
+//
+// Two threads, as in an engine:
+//   * the audio thread pushes the WAV in 10 ms chunks at the pace of a sound card (it sleeps until
+//     each chunk's audio would have arrived; --fast pushes as fast as the stream accepts);
+//   * the game thread ticks at 60 Hz, pulls every frame that is ready and applies it to a mesh
+//     (neutral mesh + offsets).
+// A mimetic_stream must be used by ONE thread at a time (mimetic.h, "Thread safety"): the two
+// threads serialise every call on the stream with one mutex. Note what that costs: the encoder
+// and decoder run inside mimetic_stream_frames_ready / _pull_frame on the game thread, so while
+// the game thread computes a hop the audio thread waits for the lock (the "longest wait" printed at
+// the end). A real audio callback must not block: there, put a lock-free ring buffer between the
+// callback and the game thread, and let the game thread do both push and pull.
+//
+// The mesh: the model's neutral mesh (mimetic_model_get_template, when the file carries one;
+// else a zero mesh) plus each frame's offsets.
+//
+// At the end it prints: frames, the measured latency (wall clock when a frame was applied minus
+// wall clock when the audio at that frame's timestamp had been pushed), the CPU time the game
+// thread spent per frame inside Mimetic (thread CPU clock around frames_ready/pull), the
+// library's own latency figure and CPU counters, and the stream's state size.
+//
+// Build: `make engine-demo` (against the release build), or against an installed tree:
+//   g++ -std=c++17 -O2 -pthread engine_demo.cpp $(pkg-config --cflags --libs mimetic) -Wl,-rpath,$(pkg-config --variable=libdir mimetic)
+//   cmake -S examples/cpp -B build -DCMAKE_PREFIX_PATH=<prefix>    (find_package(Mimetic))
+#include "mimetic.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------------------------------------
+// A minimal WAV reader: RIFF/WAVE, PCM 8/16/24/32-bit, IEEE float 32/64, WAVE_FORMAT_EXTENSIBLE;
+// any channel count (mixed to mono). Returns false with a message on anything else.
+
+struct Wav {
+    int rate = 0;
+    int channels = 0;
+    std::vector<float> samples; // mono
+};
+
+uint32_t le32(const unsigned char *p) { return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24); }
+uint16_t le16(const unsigned char *p) { return uint16_t(p[0] | (p[1] << 8)); }
+
+bool readWav(const std::string &path, Wav &wav, std::string &error) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) { error = "cannot open " + path; return false; }
+    std::vector<unsigned char> b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    if (b.size() < 12 || std::memcmp(b.data(), "RIFF", 4) != 0 || std::memcmp(b.data() + 8, "WAVE", 4) != 0) {
+        error = path + ": not a RIFF/WAVE file"; return false;
+    }
+    int format = 0, bits = 0, block = 0;
+    const unsigned char *data = nullptr;
+    size_t dataSize = 0;
+    for (size_t pos = 12; pos + 8 <= b.size();) {
+        const uint32_t size = le32(&b[pos + 4]);
+        const unsigned char *body = &b[pos + 8];
+        const size_t avail = std::min<size_t>(size, b.size() - pos - 8); // tolerate a truncated last chunk
+        if (std::memcmp(&b[pos], "fmt ", 4) == 0 && avail >= 16) {
+            format = le16(body);
+            wav.channels = le16(body + 2);
+            wav.rate = int(le32(body + 4));
+            block = le16(body + 12);
+            bits = le16(body + 14);
+            if (format == 0xFFFE && avail >= 26) format = le16(body + 24); // extensible: the sub-format GUID's first 2 bytes
+        } else if (std::memcmp(&b[pos], "data", 4) == 0) {
+            data = body;
+            dataSize = avail;
+        }
+        pos += 8 + size + (size & 1);
+    }
+    if (!format || !data) { error = path + ": no fmt or data chunk"; return false; }
+    const bool pcm = format == 1 && (bits == 8 || bits == 16 || bits == 24 || bits == 32);
+    const bool flt = format == 3 && (bits == 32 || bits == 64);
+    if (!(pcm || flt) || wav.channels < 1 || block != wav.channels * bits / 8) {
+        error = path + ": unsupported WAV encoding (format " + std::to_string(format) + ", " + std::to_string(bits) + " bits)";
+        return false;
+    }
+    const size_t frames = dataSize / size_t(block);
+    wav.samples.assign(frames, 0.f);
+    const int bytes = bits / 8;
+    for (size_t i = 0; i < frames; ++i) {
+        double sum = 0;
+        for (int c = 0; c < wav.channels; ++c) {
+            const unsigned char *p = data + i * size_t(block) + size_t(c * bytes);
+            double x = 0;
+            if (flt && bits == 32) { float v; std::memcpy(&v, p, 4); x = v; }
+            else if (flt) { double v; std::memcpy(&v, p, 8); x = v; }
+            else if (bits == 8) x = (p[0] - 128) / 128.0;
+            else if (bits == 16) x = int16_t(le16(p)) / 32768.0;
+            else if (bits == 24) x = int32_t((uint32_t(p[0]) << 8) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 24)) / 2147483648.0;
+            else x = int32_t(le32(p)) / 2147483648.0;
+            sum += x;
+        }
+        wav.samples[i] = float(sum / wav.channels);
+    }
+    if (wav.samples.empty()) { error = path + ": no samples"; return false; }
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+double threadCpuSeconds() {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+double percentile(std::vector<double> v, double q) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, size_t(q * double(v.size() - 1) + 0.5))];
+}
+
+int fail(const char *what, mimetic_status st) {
+    std::fprintf(stderr, "engine_demo: %s: %s: %s\n", what, mimetic_status_string(st), mimetic_last_error());
+    return 1;
+}
+
+// What the audio thread publishes for the game thread (guarded by the stream mutex): after the
+// k-th push, `pushed[k]` input samples had been pushed at wall time `pushedAt[k]`.
+struct PushLog {
+    std::vector<int64_t> pushed;
+    std::vector<Clock::time_point> pushedAt;
+};
+
+} // namespace
+
+int main(int argc, char **argv) {
+    std::string modelPath, audioPath;
+    bool fast = false;
+    int lookahead = -1, hop = -1, leftContext = -1, style = -1;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto next = [&]() -> const char * {
+            if (i + 1 >= argc) { std::fprintf(stderr, "engine_demo: %s needs a value\n", a.c_str()); std::exit(2); }
+            return argv[++i];
+        };
+        if (a == "--model") modelPath = next();
+        else if (a == "--audio") audioPath = next();
+        else if (a == "--fast") fast = true;
+        else if (a == "--lookahead") lookahead = std::atoi(next());
+        else if (a == "--hop") hop = std::atoi(next());
+        else if (a == "--left-context") leftContext = std::atoi(next());
+        else if (a == "--style") style = std::atoi(next());
+        else { std::fprintf(stderr, "engine_demo: unknown argument %s\n", a.c_str()); return 2; }
+    }
+    if (modelPath.empty() || audioPath.empty()) {
+        std::fprintf(stderr, "usage: engine_demo --model MODEL.safetensors --audio speech.wav [--fast] [--lookahead MS] [--hop MS] [--left-context MS] [--style N]\n");
+        return 2;
+    }
+
+    std::printf("libMimetic %s (header %s)\n", mimetic_version(), MIMETIC_VERSION_STRING);
+    Wav wav;
+    std::string error;
+    if (!readWav(audioPath, wav, error)) { std::fprintf(stderr, "engine_demo: %s\n", error.c_str()); return 1; }
+    const double audioSeconds = double(wav.samples.size()) / wav.rate;
+    std::printf("audio: %s, %d Hz, %d channel(s), %.2f s\n", audioPath.c_str(), wav.rate, wav.channels, audioSeconds);
+
+    // Loading (engine start-up, any thread).
+    mimetic_model *model = nullptr;
+    mimetic_status st = mimetic_model_load(modelPath.c_str(), &model);
+    if (st != MIMETIC_OK) return fail("mimetic_model_load", st);
+    mimetic_model_info info;
+    std::memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
+    if ((st = mimetic_model_get_info(model, &info)) != MIMETIC_OK) return fail("mimetic_model_get_info", st);
+    std::printf("model: %s, %d vertices, %d fps, %d style(s)\n", modelPath.c_str(), info.num_vertices, info.fps, info.num_styles);
+
+    // One stream per character. The pushed audio keeps its own rate: the library resamples.
+    mimetic_stream_params params;
+    mimetic_stream_params_init(&params);
+    params.sample_rate = wav.rate;
+    if (lookahead >= 0) params.lookahead_ms = lookahead;
+    if (hop >= 0) params.hop_ms = hop;
+    if (leftContext >= 0) params.left_context_ms = leftContext;
+    if (style >= 0) params.style_slot = style;
+    size_t stateBytes = 0;
+    if ((st = mimetic_stream_state_size(model, &params, &stateBytes)) != MIMETIC_OK) return fail("mimetic_stream_state_size", st);
+    mimetic_stream *stream = nullptr;
+    if ((st = mimetic_stream_create(model, &params, nullptr, 0, &stream)) != MIMETIC_OK) return fail("mimetic_stream_create", st);
+    std::printf("stream: lookahead %d ms, left context %d ms, hop %d ms, queue %d frames, state %zu bytes (%.1f KiB)\n",
+                params.lookahead_ms, params.left_context_ms, params.hop_ms, params.max_queued_frames, stateBytes, stateBytes / 1024.0);
+
+    // The stream is used by one thread at a time: every call on it holds this mutex.
+    std::mutex streamMutex;
+    std::atomic<bool> audioDone{false};
+    std::atomic<bool> failed{false};
+
+    const size_t chunk = size_t(std::max(1, wav.rate / 100)); // 10 ms
+    const size_t chunks = (wav.samples.size() + chunk - 1) / chunk;
+    PushLog log;
+    log.pushed.reserve(chunks); // no allocation on the audio thread
+    log.pushedAt.reserve(chunks);
+    double longestLockWait = 0, audioCpu = 0;
+    long backPressure = 0;
+    const Clock::time_point start = Clock::now();
+
+    // ---- Audio thread ------------------------------------------------------------------------
+    std::thread audio([&] {
+        const double cpu0 = threadCpuSeconds();
+        for (size_t k = 0; k < chunks && !failed; ++k) {
+            const size_t begin = k * chunk, n = std::min(chunk, wav.samples.size() - begin);
+            // A sound card delivers chunk k once its last sample has been captured.
+            if (!fast) std::this_thread::sleep_until(start + std::chrono::microseconds(int64_t(1e6 * double(begin + n) / wav.rate)));
+            for (;;) {
+                const Clock::time_point t0 = Clock::now();
+                std::unique_lock<std::mutex> lock(streamMutex);
+                longestLockWait = std::max(longestLockWait, seconds(Clock::now() - t0));
+                const mimetic_status s = mimetic_stream_push_audio(stream, wav.samples.data() + begin, n);
+                if (s == MIMETIC_OK) {
+                    log.pushed.push_back(int64_t(begin + n));
+                    log.pushedAt.push_back(Clock::now());
+                    break;
+                }
+                if (s == MIMETIC_ERROR_BUFFER_TOO_SMALL) { // the game thread is behind: frames are never dropped, so wait
+                    lock.unlock();
+                    ++backPressure;
+                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                    continue;
+                }
+                fail("mimetic_stream_push_audio", s);
+                failed = true;
+                break;
+            }
+        }
+        {
+            std::lock_guard<std::mutex> lock(streamMutex);
+            const mimetic_status s = mimetic_stream_flush(stream); // end of utterance: the tail becomes ready
+            if (s != MIMETIC_OK) { fail("mimetic_stream_flush", s); failed = true; }
+        }
+        audioCpu = threadCpuSeconds() - cpu0;
+        audioDone = true;
+    });
+
+    // ---- Game thread (60 Hz) -----------------------------------------------------------------
+    const size_t out = size_t(info.output_size);
+    std::vector<float> neutral(out, 0.f); // zero mesh unless the file carries a template
+    if (info.has_template && (st = mimetic_model_get_template(model, neutral.data(), neutral.size())) != MIMETIC_OK)
+        return fail("mimetic_model_get_template", st);
+    std::vector<float> mesh(neutral), offsets(out);
+    std::vector<double> latencies, algorithmic;
+    latencies.reserve(size_t(audioSeconds * info.fps) + 64);
+    algorithmic.reserve(latencies.capacity());
+    double pullCpu = 0, worstTickCpu = 0, mouth = 0;
+    int64_t frames = 0, ticks = 0, lastIndex = -1;
+    bool gotFinal = false;
+    std::thread game([&] {
+        const auto tick = std::chrono::microseconds(16667);
+        Clock::time_point next = Clock::now();
+        while (!gotFinal && !failed) {
+            if (!fast) {
+                next += tick;
+                std::this_thread::sleep_until(next);
+            } else {
+                std::this_thread::yield();
+            }
+            ++ticks;
+            const bool audioFinished = audioDone.load();
+            std::lock_guard<std::mutex> lock(streamMutex);
+            const double cpu0 = threadCpuSeconds();
+            size_t ready = 0;
+            mimetic_status s = mimetic_stream_frames_ready(stream, &ready); // runs the encoder/decoder
+            if (s != MIMETIC_OK) { fail("mimetic_stream_frames_ready", s); failed = true; break; }
+            mimetic_frame_info fi;
+            std::memset(&fi, 0, sizeof fi);
+            fi.struct_size = sizeof fi;
+            int pulled = 0;
+            while ((s = mimetic_stream_pull_frame(stream, offsets.data(), offsets.size(), &fi)) == MIMETIC_OK) {
+                const Clock::time_point now = Clock::now();
+                ++pulled;
+                ++frames;
+                if (fi.frame_index != lastIndex + 1) { std::fprintf(stderr, "engine_demo: frame %lld after %lld\n", (long long)fi.frame_index, (long long)lastIndex); failed = true; }
+                lastIndex = fi.frame_index;
+                // Apply: neutral + offsets (a real engine uploads `mesh` to the GPU, or morphs).
+                float m = 0;
+                for (size_t i = 0; i < out; ++i) {
+                    mesh[i] = neutral[i] + offsets[i];
+                    m = std::max(m, std::fabs(offsets[i]));
+                }
+                mouth = std::max(mouth, double(m));
+                // Latency: now, versus when the audio at this frame's time had been pushed.
+                auto it = std::lower_bound(log.pushed.begin(), log.pushed.end(), fi.timestamp_samples);
+                if (it != log.pushed.end())
+                    latencies.push_back(seconds(now - log.pushedAt[size_t(it - log.pushed.begin())]));
+                algorithmic.push_back(fi.latency_s);
+                if (fi.is_final) gotFinal = true;
+            }
+            if (s != MIMETIC_ERROR_NOT_READY) { fail("mimetic_stream_pull_frame", s); failed = true; break; }
+            const double cpu = threadCpuSeconds() - cpu0;
+            pullCpu += cpu;
+            worstTickCpu = std::max(worstTickCpu, cpu);
+            if (audioFinished && pulled == 0 && ready == 0) break; // flushed and drained (no is_final seen)
+        }
+    });
+
+    audio.join();
+    game.join();
+    const double wall = seconds(Clock::now() - start);
+
+    mimetic_stream_stats stats;
+    std::memset(&stats, 0, sizeof stats);
+    stats.struct_size = sizeof stats;
+    st = mimetic_stream_get_stats(stream, &stats);
+    if (st != MIMETIC_OK) fail("mimetic_stream_get_stats", st);
+    mimetic_stream_free(stream);
+    if ((st = mimetic_model_free(model)) != MIMETIC_OK) fail("mimetic_model_free", st); // after its streams
+    if (failed) return 1;
+
+    const long expected = long((audioSeconds) * info.fps);
+    std::printf("\n%s mode: %.2f s of audio in %.2f s wall (%.1fx real time), %lld game ticks\n", fast ? "fast" : "real-time",
+                audioSeconds, wall, audioSeconds / wall, (long long)ticks);
+    std::printf("frames:            %lld (about %ld expected for %.2f s at %d fps), last is_final %d\n", (long long)frames, expected,
+                audioSeconds, info.fps, gotFinal ? 1 : 0);
+    std::printf("latency measured:  mean %.1f ms, p50 %.1f ms, p95 %.1f ms, max %.1f ms (applied vs audio pushed%s)\n",
+                latencies.empty() ? 0 : 1e3 * [&] { double s = 0; for (double x : latencies) s += x; return s / latencies.size(); }(),
+                1e3 * percentile(latencies, 0.5), 1e3 * percentile(latencies, 0.95), 1e3 * percentile(latencies, 1.0),
+                fast ? "; meaningless with --fast" : "");
+    std::printf("latency (library): p50 %.1f ms, max %.1f ms (mimetic_frame_info.latency_s: algorithmic delay)\n",
+                1e3 * percentile(algorithmic, 0.5), 1e3 * percentile(algorithmic, 1.0));
+    std::printf("CPU, game thread:  %.3f ms per frame inside frames_ready/pull (%.3f s total, worst tick %.2f ms)\n",
+                frames ? 1e3 * pullCpu / double(frames) : 0.0, pullCpu, 1e3 * worstTickCpu);
+    std::printf("CPU, library:      encoder %.3f s, decoder %.3f s (%.3f ms per frame)\n", stats.encoder_seconds, stats.decoder_seconds,
+                frames ? 1e3 * (stats.encoder_seconds + stats.decoder_seconds) / double(frames) : 0.0);
+    std::printf("CPU, audio thread: %.3f s for %zu pushes; longest wait for the stream lock %.2f ms; %ld back-pressure retries\n",
+                audioCpu, chunks, 1e3 * longestLockWait, backPressure);
+    std::printf("stream:            %lld samples pushed, %lld repaired, state %zu bytes\n", (long long)stats.samples_pushed,
+                (long long)stats.samples_repaired, stateBytes);
+    std::printf("mesh:              %zu floats (%s), largest |offset| %.4g\n", out, info.has_template ? "template + offsets" : "offsets only",
+                mouth);
+    if (std::labs(long(frames) - expected) > 2) {
+        std::fprintf(stderr, "engine_demo: %lld frames, expected about %ld\n", (long long)frames, expected);
+        return 1;
+    }
+    return 0;
+}
