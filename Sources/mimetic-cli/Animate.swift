@@ -24,9 +24,9 @@ struct Animate: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            if let threads { Threading.setThreads(threads) }
+            try applyThreads(threads)
             let m = try MimeticModel(path: model)
-            let speech = try loadSpeech(audio, rate: m.config.sample_rate)
+            let speech = try loadSpeech(audio, rate: m.config.sample_rate, minimumSamples: m.minimumSamples)
             let styleInput = try chooseStyle(m)
             let bar = quiet ? nil : ProgressBar(label: "animating")
             let start = Date()
@@ -65,6 +65,9 @@ struct Animate: ParsableCommand {
             return .weights(w.map { $0! })
         }
         if let styleRef {
+            guard m.family == .mimic else {
+                throw MimeticError.invalidArgument("--style-ref needs a Mimic model (its style encoder); this is a \(m.family.rawValue) model: use --style or --style-weights")
+            }
             let (data, shape) = try readNPY(path: styleRef)
             let width = m.outputSize
             guard let frames = shape.first, frames > 0, data.count == frames * width else {

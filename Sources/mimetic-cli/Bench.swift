@@ -16,7 +16,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            Threading.setThreads(threads)
+            try applyThreads(threads)
             let m = try MimeticModel(path: model)
             let speech = try audio.map { try loadSpeech($0, rate: m.config.sample_rate) } ?? syntheticSpeech(seconds: seconds, rate: m.config.sample_rate)
             let style: StyleInput = m.family == .mimic && m.styleNames.isEmpty
@@ -38,6 +38,7 @@ struct Bench: ParsableCommand {
             if json {
                 var obj: [String: Any] = ["seconds": median.total, "audio_seconds": audioSeconds, "threads": threads,
                                           "gflop": cost.total / 1e9, "gflops": gflops, "sgemm_peak_gflops": peak,
+                                          "blas_core": Threading.blasCore, "blas_threads": Threading.threads,
                                           "stages": median.stages,
                                           "stage_gflop": ["cnn": cost.cnn / 1e9, "transformer": cost.transformer / 1e9,
                                                           "decoder": cost.decoder / 1e9, "motion_out": cost.motionOut / 1e9]]
@@ -46,13 +47,14 @@ struct Bench: ParsableCommand {
                 print(String(decoding: data, as: UTF8.self))
                 return
             }
-            print(String(format: "mimetic: %.3f s for %.1f s of audio (median of %d, %d threads): %.1f GFLOP, %.1f GFLOP/s = %.0f%% of sgemm peak %.1f GFLOP/s",
-                         median.total, audioSeconds, runs.count, threads, cost.total / 1e9, gflops, 100 * gflops / peak, peak))
+            print(String(format: "mimetic: %.3f s for %.1f s of audio (median of %d, %d threads, OpenBLAS %@): %.1f GFLOP, %.1f GFLOP/s = %.0f%% of sgemm peak %.1f GFLOP/s",
+                         median.total, audioSeconds, runs.count, Threading.threads, Threading.blasCore, cost.total / 1e9, gflops, 100 * gflops / peak, peak))
             let flops = ["cnn": cost.cnn, "transformer": cost.transformer, "audio_map": 0, "decoder": cost.decoder, "motion_out": cost.motionOut]
             for name in ["cnn", "transformer", "audio_map", "decoder", "motion_out"] {
                 let s = median.stages[name] ?? 0
                 let g = (flops[name] ?? 0) / 1e9
-                print(String(format: "  %-12@ %7.3f s  %6.1f%%  %7.2f GFLOP  %6.1f GFLOP/s", name as NSString, s, 100 * s / median.total, g, s > 0 ? g / s : 0))
+                let label = name.padding(toLength: 12, withPad: " ", startingAt: 0)
+                print("  " + label + String(format: " %7.3f s  %6.1f%%  %7.2f GFLOP  %6.1f GFLOP/s", s, 100 * s / median.total, g, s > 0 ? g / s : 0))
             }
         }
     }

@@ -16,13 +16,18 @@ struct Stages: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            if let threads { Threading.setThreads(threads) }
+            try applyThreads(threads)
             let m = try MimeticModel(path: model)
             let audio = try readNPY(path: audioNpy).data
             var styleInput: StyleInput = .slot(style ?? 0)
             if let styleOffsets {
                 let (data, shape) = try readNPY(path: styleOffsets)
-                styleInput = .motion(Matrix(rows: shape[0], cols: data.count / max(shape[0], 1), data: data))
+                guard shape.count == 2, shape[0] > 0, shape[1] == m.outputSize else {
+                    throw MimeticError.invalidArgument("--style-offsets \(styleOffsets) has shape \(shape); expected [frames, \(m.outputSize)]")
+                }
+                styleInput = .motion(Matrix(rows: shape[0], cols: shape[1], data: data))
+            } else if m.family == .mimic && m.styleNames.isEmpty {
+                throw MimeticError.invalidArgument("this Mimic model ships no style codes: give --style-offsets")
             }
             let initial = try initState.map { try readNPY(path: $0).data }
             let recorder = StageRecorder()

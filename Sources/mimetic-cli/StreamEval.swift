@@ -18,7 +18,7 @@ struct StreamEval: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            Threading.setThreads(threads)
+            try applyThreads(threads)
             let m = try MimeticModel(path: model)
             let speech = try loadSpeech(audio, rate: m.config.sample_rate)
             let styleInput: StyleInput = m.family == .mimic && m.styleNames.isEmpty
