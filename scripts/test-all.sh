@@ -31,6 +31,14 @@ make engine-demo DEMO_FLAGS=--fast
 echo "== Packaging: self-contained release library, make install, CMake and pkg-config consumers"
 bash scripts/test-packaging.sh
 
+echo "== Python binding installs with pip and imports from the install"
+rm -rf .build/pyinstall
+"$PYTHON" -m pip install -q --no-deps --no-build-isolation --target .build/pyinstall ./bindings/python
+ROOT="$PWD"
+(cd /tmp && MIMETIC_LIBRARY="$BIN/libMimetic.so" PYTHONPATH="$ROOT/.build/pyinstall" "$PYTHON" -c \
+    "import mimetic, sys; m = mimetic.Model(sys.argv[1]); print('installed binding:', mimetic.__file__, m.info.family, m.info.num_vertices)" \
+    "$ROOT/Tests/Fixtures/faceformer_vocaset.model.safetensors")
+
 echo "== Python: tools and the ctypes binding (pytest)"
 MIMETIC_LIBRARY="$BIN/libMimetic.so" MIMETIC_REQUIRE_STREAMING=1 MIMETIC_CLI="$BIN/mimetic" \
     "$PYTHON" -m pytest -q tools/tests bindings/python/tests
