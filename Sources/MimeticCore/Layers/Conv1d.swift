@@ -106,7 +106,7 @@ struct Conv1d {
         var y = Matrix(zeros: outputLength(x.rows), outChannels)
         guard y.rows > 0 else { return y }
         let heap = HeapArena(floats: scratchFloats(rows: x.rows))
-        x.data.withUnsafeBufferPointer { xp in
+        _ = x.data.withUnsafeBufferPointer { xp in
             y.data.withUnsafeMutableBufferPointer { yp in
                 forward(xp.baseAddress!, rows: x.rows, into: yp.baseAddress!, arena: &heap.arena)
             }
