@@ -43,6 +43,18 @@ enum BLAS {
                     alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// C[m×n] = alpha · A[k×m]ᵀ · B[k×n] + beta · C (gradients: Σ over rows of outer products).
+    @inline(__always)
+    static func gemmTN(m: Int, n: Int, k: Int,
+                       a: UnsafePointer<Float>, lda: Int,
+                       b: UnsafePointer<Float>, ldb: Int,
+                       c: UnsafeMutablePointer<Float>, ldc: Int,
+                       alpha: Float = 1, beta: Float = 0) {
+        if m == 0 || n == 0 { return }
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
+                    alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
     static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(min(max(1, n), 1024))) }
     static var threads: Int { Int(openblas_get_num_threads()) }
 }
