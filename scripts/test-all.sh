@@ -40,5 +40,5 @@ ROOT="$PWD"
     "$ROOT/Tests/Fixtures/faceformer_vocaset.model.safetensors")
 
 echo "== Python: tools and the ctypes binding (pytest)"
-MIMETIC_LIBRARY="$BIN/libMimetic.so" MIMETIC_REQUIRE_STREAMING=1 MIMETIC_CLI="$BIN/mimetic" \
+MIMETIC_LIBRARY="$BIN/libMimetic.so" MIMETIC_REQUIRE_STREAMING=1 MIMETIC_BIN="$BIN/mimetic" \
     "$PYTHON" -m pytest -q tools/tests bindings/python/tests

@@ -17,6 +17,7 @@ struct Animate: ParsableCommand {
     @Option(help: "Mimic: reference motion .npy, [frames, V, 3] or [frames, 3V]; its last style_window frames set the style.")
     var styleRef: String?
     @Option(help: "What --style-ref holds: vertex positions (minus the model template) or offsets.") var styleRefKind: ReferenceKind = .vertices
+    @Option(help: "Persona file (mimetic personalize): style and, for Imitator, the adapted motion basis.") var persona: String?
     @Option(help: "Output format.") var format: Format = .npy
     @Flag(help: "Write offsets from the template instead of vertex positions.") var offsets = false
     @Option(help: "BLAS threads (default: OpenBLAS's choice).") var threads: Int?
@@ -27,10 +28,18 @@ struct Animate: ParsableCommand {
             try applyThreads(threads)
             let m = try MimeticModel(path: model)
             let speech = try loadSpeech(audio, rate: m.config.sample_rate, minimumSamples: m.minimumSamples)
-            let styleInput = try chooseStyle(m)
             let bar = quiet ? nil : ProgressBar(label: "animating")
             let start = Date()
-            let animation = try m.animate(audio: speech, style: styleInput) { bar?.update(done: Int($0 * 1000), total: 1000) }
+            let animation: Animation
+            if let persona {
+                guard style == nil, styleWeights == nil, styleRef == nil else {
+                    throw MimeticError.invalidArgument("--persona carries the style: drop --style, --style-weights and --style-ref")
+                }
+                animation = try m.animate(audio: speech, persona: try Persona.load(path: persona, for: m))
+            } else {
+                let styleInput = try chooseStyle(m)
+                animation = try m.animate(audio: speech, style: styleInput) { bar?.update(done: Int($0 * 1000), total: 1000) }
+            }
             bar?.finish()
             let elapsed = Date().timeIntervalSince(start)
             var frames = animation.offsets

@@ -8,7 +8,7 @@ struct MimeticCLI: ParsableCommand {
         commandName: "mimetic",
         abstract: "Speech to 3D facial animation (FaceFormer, Imitator and Mimic models).",
         version: "0.1.0",
-        subcommands: [Animate.self, Info.self, Bench.self, Stages.self, StreamEval.self]
+        subcommands: [Animate.self, Personalize.self, Info.self, Bench.self, Stages.self, StreamEval.self]
     )
 }
 

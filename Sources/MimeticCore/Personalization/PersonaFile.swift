@@ -1,0 +1,103 @@
+import Foundation
+
+/// A persona file: a `.safetensors` holding what personalisation learned, for one model.
+///
+///   style                [d]        style vector (Imitator/FaceFormer embedding, Mimic code)
+///   basis_delta.weight   [3V, d]    change of the motion basis (Imitator stage 2; optional)
+///   basis_delta.bias     [3V]
+///   metadata mimetic.persona = {"format": 1, "family": ..., "model_fingerprint": ..., "provenance": {...}}
+extension Persona {
+    public func write(path: String, family: ModelConfig.Family) throws {
+        var tensors: [String: SafeTensorsWriter.Tensor] = ["style": .f32(style, [style.count])]
+        if let w = basisWeightDelta, let b = basisBiasDelta {
+            tensors["basis_delta.weight"] = .f32(w, [b.count, w.count / max(b.count, 1)])
+            tensors["basis_delta.bias"] = .f32(b, [b.count])
+        }
+        let meta: [String: Any] = ["format": 1, "family": family.rawValue, "model_fingerprint": modelFingerprint, "provenance": provenance]
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: meta, options: [.sortedKeys]), as: UTF8.self)
+        try SafeTensorsWriter.write(path: path, tensors: tensors, metadata: ["mimetic.persona": json])
+    }
+
+    /// Loads a persona and checks that it belongs to `model`.
+    public static func load(path: String, for model: MimeticModel) throws -> Persona {
+        let store: TensorStore
+        do {
+            store = try TensorStore(path: path)
+        } catch MimeticError.invalidModel(let m) {
+            throw MimeticError.invalidModel("not a persona file: \(m)")
+        }
+        return try load(store: store, for: model)
+    }
+
+    public static func load(store: TensorStore, for model: MimeticModel) throws -> Persona {
+        let src = store.source
+        guard let json = store.metadata["mimetic.persona"],
+              let meta = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            throw MimeticError.invalidModel("\(src): not a Mimetic persona file (no 'mimetic.persona' metadata)")
+        }
+        guard (meta["format"] as? Int) == 1 else { throw MimeticError.unsupported("\(src): persona format \(meta["format"] ?? "?")") }
+        let fingerprint = meta["model_fingerprint"] as? String ?? ""
+        guard fingerprint == model.fingerprint else {
+            throw MimeticError.invalidArgument("\(src): this persona was made for the model \(fingerprint); the loaded model is \(model.fingerprint)")
+        }
+        let d = model.config.decoder.d_model, D = model.outputSize
+        let style = try store.weight("style", shape: [d]).toArray()
+        let w = try store.optionalWeight("basis_delta.weight", shape: [D, d])?.toArray()
+        let b = try store.optionalWeight("basis_delta.bias", shape: [D])?.toArray()
+        guard (w == nil) == (b == nil) else { throw MimeticError.invalidModel("\(src): basis_delta needs both weight and bias") }
+        if w != nil, model.family != .imitator {
+            throw MimeticError.invalidModel("\(src): a basis delta only applies to Imitator models")
+        }
+        let provenance = (meta["provenance"] as? [String: Any])?.mapValues { "\($0)" } ?? [:]
+        return Persona(style: style, basisWeightDelta: w, basisBiasDelta: b, modelFingerprint: fingerprint, provenance: provenance)
+    }
+}
+
+extension MimeticModel {
+    /// A persona from a style alone: a Mimic code from reference motion, or a FaceFormer/Imitator
+    /// slot blend (no basis change).
+    public func persona(style: StyleInput, provenance: [String: String] = [:]) throws -> Persona {
+        let s: [Float]
+        if case .motion(let m) = style { s = try styleCode(fromMotion: m) } else { s = try styleVector(style) }
+        return Persona(style: s, modelFingerprint: fingerprint, provenance: provenance)
+    }
+
+    /// Offline animation in a persona's style (and, for Imitator, with its adapted motion basis).
+    public func animate(audio: [Float], persona: Persona, recorder: StageRecorder? = nil) throws -> Animation {
+        guard persona.modelFingerprint == fingerprint else {
+            throw MimeticError.invalidArgument("persona made for model \(persona.modelFingerprint), not this one (\(fingerprint))")
+        }
+        guard let dw = persona.basisWeightDelta, let db = persona.basisBiasDelta, case .imitator(let head) = head else {
+            return try animate(audio: audio, style: .code(persona.style), recorder: recorder)
+        }
+        let features = try audioFeatures(audio, recorder: recorder)
+        let visemes = try decodeHidden(features, styleVector: persona.style)
+        let offsets = head.motion(visemes, style: persona.style, basisDelta: (dw, db))
+        recorder?.record("offsets", offsets)
+        return Animation(offsets: offsets, fps: config.fps)
+    }
+}
+
+extension ImitatorHead {
+    /// Offsets with an adapted basis: (W + ΔW) MLP(V + s) + (b + Δb).
+    func motion(_ visemes: Matrix, style s: [Float], basisDelta: ([Float], [Float])) -> Matrix {
+        var h = visemes
+        let d = h.cols, rows = h.rows
+        h.data.withUnsafeMutableBufferPointer { hp in s.withUnsafeBufferPointer { Vec.addRows(hp.baseAddress!, rows: rows, cols: d, ld: d, $0.baseAddress!) } }
+        for layer in mlp {
+            h = layer(h)
+            h.data.withUnsafeMutableBufferPointer { Activations.leakyRelu($0.baseAddress!, count: $0.count, slope: slope) }
+        }
+        var y = motionOut(h)
+        let D = y.cols
+        h.data.withUnsafeBufferPointer { hp in
+            basisDelta.0.withUnsafeBufferPointer { wp in
+                y.data.withUnsafeMutableBufferPointer { yp in
+                    BLAS.gemmNT(m: rows, n: D, k: d, a: hp.baseAddress!, lda: d, b: wp.baseAddress!, ldb: d, c: yp.baseAddress!, ldc: D, beta: 1)
+                    basisDelta.1.withUnsafeBufferPointer { Vec.addRows(yp.baseAddress!, rows: rows, cols: D, ld: D, $0.baseAddress!) }
+                }
+            }
+        }
+        return y
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import MimeticCore
+
+struct Personalize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Learn a person's speaking style from reference clips and write a persona file.",
+        discussion: """
+        Imitator models: two-stage adaptation (style vector, then style and motion basis) on the clips' \
+        audio and tracked meshes; the last clip is held out for early stopping when there are two or more. \
+        Mimic models: the style encoder on the reference motion (audio unused). \
+        Each --ref is AUDIO.wav:MOTION.npy[:EVENTS.npy] with MOTION [frames, V, 3] (or [frames, 3V]) at \
+        the model's frame rate and EVENTS the frames of m/b/p closures (optional).
+        """)
+
+    enum ReferenceKind: String, ExpressibleByArgument { case vertices, offsets }
+
+    @Option(help: "Model file.") var model: String
+    @Option(name: .customLong("ref"), help: "AUDIO.wav:MOTION.npy[:EVENTS.npy] (repeatable).") var refs: [String]
+    @Option(help: "Persona file to write (.safetensors).") var out: String
+    @Option(help: "What the motion files hold: vertex positions (the model's template is subtracted) or offsets.") var refKind: ReferenceKind = .vertices
+    @Option(help: "Stage 1 steps (style vector).") var styleSteps = AdaptationOptions().styleSteps
+    @Option(help: "Stage 2 steps (style vector + motion basis).") var basisSteps = AdaptationOptions().basisSteps
+    @Flag(help: "Skip stage 2: adapt the style vector only.") var noBasis = false
+    @Option(help: "λ of the lip-contact weighting (0: off).") var lipContactWeight: Float = 5
+    @Option(help: "BLAS threads.") var threads: Int?
+    @Flag(help: "No progress bar.") var quiet = false
+
+    func run() throws {
+        try reportingErrors {
+            try applyThreads(threads)
+            let m = try MimeticModel(path: model)
+            guard !refs.isEmpty else { throw MimeticError.invalidArgument("give at least one --ref") }
+            var clips: [ReferenceClip] = []
+            for ref in refs {
+                let parts = ref.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+                let hasAudio = parts.count >= 2
+                guard (1...3).contains(parts.count), !(m.family == .imitator && !hasAudio) else {
+                    throw MimeticError.invalidArgument("--ref '\(ref)': expected AUDIO.wav:MOTION.npy[:EVENTS.npy]")
+                }
+                let motionPath = hasAudio ? parts[1] : parts[0]
+                let (data, shape) = try readNPY(path: motionPath)
+                let width = m.outputSize
+                guard let frames = shape.first, frames > 0, data.count == frames * width else {
+                    throw MimeticError.invalidArgument("\(motionPath) has shape \(shape); expected [frames, \(width / 3), 3] or [frames, \(width)]")
+                }
+                var motion = Matrix(rows: frames, cols: width, data: data)
+                if refKind == .vertices {
+                    guard let tpl = m.template else { throw MimeticError.invalidArgument("the model has no template: pass offsets with --ref-kind offsets") }
+                    for r in 0..<frames { for c in 0..<width { motion.data[r * width + c] -= tpl[c] } }
+                }
+                let audio = hasAudio ? try loadSpeech(parts[0], rate: m.config.sample_rate, minimumSamples: m.minimumSamples) : []
+                let events = parts.count == 3 ? try readNPY(path: parts[2]).data.map { Int($0) } : []
+                clips.append(ReferenceClip(audio: audio, offsets: motion, bilabialFrames: events))
+            }
+            let started = Date()
+            let persona: Persona
+            switch m.family {
+            case .imitator:
+                var options = AdaptationOptions()
+                options.styleSteps = styleSteps
+                options.basisSteps = noBasis ? 0 : basisSteps
+                options.lipContactWeight = lipContactWeight
+                let bar = quiet ? nil : ProgressBar(label: "personalizing")
+                persona = try ImitatorAdaptation.adapt(model: m, clips: clips, options: options) { p in
+                    bar?.update(done: p.step, total: p.totalSteps)
+                    return true
+                }
+                bar?.finish()
+            case .mimic:
+                var all: [Float] = []
+                for c in clips { all += c.offsets.data }
+                let motion = Matrix(rows: all.count / m.outputSize, cols: m.outputSize, data: all)
+                persona = try m.persona(style: .motion(motion), provenance: ["method": "mimic-style-encoder", "frames": "\(motion.rows)"])
+            case .faceformer:
+                throw MimeticError.invalidArgument("FaceFormer styles are the training subjects' one-hot slots: use animate --style or --style-weights")
+            }
+            try persona.write(path: out, family: m.family)
+            FileHandle.standardError.write(Data(String(format: "persona written to %@ (%d clip(s), %.1f s)\n", out, clips.count, Date().timeIntervalSince(started)).utf8))
+        }
+    }
+}
