@@ -62,21 +62,16 @@ final class PersonalizationTests: XCTestCase {
         }
         let target = clips[2].offsets
         let generalized = try model.animate(audio: audio, style: .slot(0)).offsets
-        let f = try model.audioFeatures(audio)
-        let v = try model.decodeHidden(f, styleVector: persona.style)
-        var adapted = head.motion(v, style: persona.style)
-        if let dw = persona.basisWeightDelta, let db = persona.basisBiasDelta {
-            // y += ΔW·h + Δb: recompute the last hidden layer to apply the basis change.
-            var h = v
-            let d = model.config.decoder.d_model, rows = h.rows
-            h.data.withUnsafeMutableBufferPointer { hp in persona.style.withUnsafeBufferPointer { Vec.addRows(hp.baseAddress!, rows: rows, cols: d, ld: d, $0.baseAddress!) } }
-            for layer in head.mlp { h = layer(h); h.data.withUnsafeMutableBufferPointer { Activations.leakyRelu($0.baseAddress!, count: $0.count, slope: head.slope) } }
-            for t in 0..<rows { for k in 0..<model.outputSize {
-                var acc = db[k]
-                for c in 0..<d { acc += dw[k * d + c] * h[t, c] }
-                adapted.data[t * model.outputSize + k] += acc
-            } }
-        }
+        let adapted = try model.animate(audio: audio, persona: persona).offsets
+        // The persona survives a file round trip and still produces the same animation.
+        let path = NSTemporaryDirectory() + "persona-\(UUID().uuidString).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try persona.write(path: path, family: model.family)
+        let loaded = try Persona.load(path: path, for: model)
+        XCTAssertEqual(loaded.style, persona.style)
+        XCTAssertEqual(try model.animate(audio: audio, persona: loaded).offsets, adapted)
+        let other = try MimeticModel(path: Fixtures.path("imitator_style.model.safetensors"))
+        XCTAssertThrowsError(try Persona.load(path: path, for: other)) { XCTAssertTrue("\($0)".contains("made for the model"), "\($0)") }
         let before = error(generalized, target), after = error(adapted, target)
         print("adaptation on a known speaker: held-out MSE \(before) -> \(after)")
         XCTAssertLessThan(after, 0.3 * before)
