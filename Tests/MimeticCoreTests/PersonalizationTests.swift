@@ -94,3 +94,66 @@ final class PersonalizationTests: XCTestCase {
         XCTAssertTrue(cancelled)
     }
 }
+
+final class PersonaStreamingTests: XCTestCase {
+    func adaptedPersona(_ model: MimeticModel, audio: [Float]) throws -> Persona {
+        let target = try model.animate(audio: audio, style: .slot(2)).offsets
+        var o = AdaptationOptions()
+        o.styleSteps = 10
+        o.basisSteps = 10
+        return try ImitatorAdaptation.adapt(model: model, clips: [ReferenceClip(audio: audio, offsets: target)], options: o)
+    }
+
+    /// The per-frame decoder a stream runs, with the persona's basis change, equals offline
+    /// animation with the persona given the same audio features.
+    func testStreamingDecoderWithPersonaBasisMatchesOffline() throws {
+        let model = try MimeticModel(path: Fixtures.path("imitator_zeros.model.safetensors"))
+        let (e, _) = try Fixtures.tensors("imitator_zeros.expected.safetensors")
+        let audio = e["audio"]!.data
+        let persona = try adaptedPersona(model, audio: audio)
+        let offline = try model.animate(audio: audio, persona: persona).offsets
+        let feats = try model.audioFeatures(audio)
+        let fd = model.frameDecoder
+        let state = FloatStorage(count: fd.layout.floats)
+        persona.style.withUnsafeBufferPointer { fd.begin(state.pointer, style: $0.baseAddress!, initialOffsets: nil) }
+        let delta = persona.basisWeightDelta! + persona.basisBiasDelta!
+        var out = Matrix(zeros: feats.frames, model.outputSize)
+        let d = model.config.decoder.d_model
+        feats.features.data.withUnsafeBufferPointer { fp in
+            out.data.withUnsafeMutableBufferPointer { op in
+                delta.withUnsafeBufferPointer { dp in
+                    for t in 0..<feats.frames {
+                        fd.decode(state.pointer, position: t, audio: fp.baseAddress! + t * d, offsets: op.baseAddress! + t * model.outputSize, basisDelta: dp.baseAddress!)
+                    }
+                }
+            }
+        }
+        XCTAssertLessThanOrEqual(Fixtures.relativeError(out, offline), 1e-5)
+    }
+
+    func testStreamPersonaNeedsReservedRoomAndChangesOutput() throws {
+        let model = try MimeticModel(path: Fixtures.path("imitator_zeros.model.safetensors"))
+        let (e, _) = try Fixtures.tensors("imitator_zeros.expected.safetensors")
+        let audio = e["audio"]!.data
+        let persona = try adaptedPersona(model, audio: audio)
+        let style = try model.styleVector(.slot(0))
+        let plain = try StreamEngine(model: model, params: StreamParams(), style: style)
+        XCTAssertThrowsError(try plain.setPersona(persona)) { XCTAssertTrue("\($0)".contains("room"), "\($0)") }
+        var p = StreamParams()
+        p.reserveBasisDelta = true
+        func run(_ persona: Persona?) throws -> [Float] {
+            let s = try StreamEngine(model: model, params: p, style: style)
+            if let persona { try s.setPersona(persona) }
+            try audio.withUnsafeBufferPointer { try s.push($0.baseAddress!, count: $0.count) }
+            try s.flush()
+            var all: [Float] = [], out = [Float](repeating: 0, count: model.outputSize)
+            while try out.withUnsafeMutableBufferPointer({ try s.pull(into: $0.baseAddress!, capacity: $0.count) }) != nil { all += out }
+            return all
+        }
+        let a = try run(nil), b = try run(persona)
+        XCTAssertEqual(a.count, b.count)
+        XCTAssertGreaterThan(zip(a, b).map { abs($0 - $1) }.max()!, 1e-4)
+        // Style-only persona (no basis): no room needed.
+        try plain.setPersona(Persona(style: persona.style, modelFingerprint: model.fingerprint))
+    }
+}

@@ -72,7 +72,7 @@ final class FrameDecoder {
     /// Decodes motion frame `position` from its `keysPerFrame` audio-feature rows; the decoder
     /// output stays at `hidden(state)`, the offsets go to `offsets` when given. Allocates nothing.
     func decode(_ state: UnsafeMutablePointer<Float>, position t: Int, audio: UnsafePointer<Float>,
-                offsets: UnsafeMutablePointer<Float>?) {
+                offsets: UnsafeMutablePointer<Float>?, basisDelta: UnsafePointer<Float>? = nil) {
         let kv = state + layout.kv, scratch = state + layout.scratch, token = state + layout.token
         let style = state + layout.style, affine = state + layout.affine, cross = state + layout.cross
         let h = state + layout.hidden, first = state + layout.first
@@ -88,7 +88,7 @@ final class FrameDecoder {
             decoder.step(position: t, kv: kv, scratch: scratch, token: token, cross: cross, keysPerFrame: keysPerFrame,
                          affine: affine, out: h)
         }
-        if let offsets { output(state, hidden: h, into: offsets) }
+        if let offsets { output(state, hidden: h, into: offsets, basisDelta: basisDelta) }
         // The next frame's token.
         switch head {
         case .faceformer(let f):
@@ -105,8 +105,10 @@ final class FrameDecoder {
     /// Imitator (start token "style"): the zero-token feature v₀', the whole output of a one-frame utterance.
     func firstFeature(_ state: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> { state + layout.first }
 
-    /// Vertex offsets of one frame from its decoder output.
-    func output(_ state: UnsafeMutablePointer<Float>, hidden h: UnsafePointer<Float>, into offsets: UnsafeMutablePointer<Float>) {
+    /// Vertex offsets of one frame from its decoder output. `basisDelta` (Imitator personas):
+    /// ΔW [3V, d] then Δb [3V], added to the motion basis.
+    func output(_ state: UnsafeMutablePointer<Float>, hidden h: UnsafePointer<Float>, into offsets: UnsafeMutablePointer<Float>,
+                basisDelta: UnsafePointer<Float>? = nil) {
         switch head {
         case .faceformer(let f): f.motionOut.apply(h, rows: 1, ldx: d, into: offsets, ldy: outputSize)
         case .mimic(let m): m.motionOut.apply(h, rows: 1, ldx: d, into: offsets, ldy: outputSize)
@@ -120,6 +122,10 @@ final class FrameDecoder {
                 swap(&a, &b)
             }
             im.motionOut.apply(a, rows: 1, ldx: d, into: offsets, ldy: outputSize)
+            if let delta = basisDelta {
+                BLAS.gemmNT(m: 1, n: outputSize, k: d, a: a, lda: d, b: delta, ldb: d, c: offsets, ldc: outputSize, beta: 1)
+                Vec.add(offsets, delta + outputSize * d, count: outputSize)
+            }
         }
     }
 }

@@ -107,16 +107,38 @@ public final class StreamEngine: @unchecked Sendable {
 
     private func resetCounters() {
         let h = header
+        let keepBasis = h.pointee.magic == StreamHeader.magicValue && h.pointee.basisDeltaActive
         let style = Array(UnsafeBufferPointer(start: decoderState + model.frameDecoder.layout.style, count: model.config.decoder.d_model))
         h.pointee = StreamHeader(magic: StreamHeader.magicValue, layoutHash: layout.hash, flushed: false, samplesPushed: 0,
                                  audioCount: 0, inputSum: 0, inputSumSq: 0, inputSamples: 0, gnFrames: 0, cnnBase: 0, cnnCount: 0,
                                  framesEncoded: 0, queueHead: 0, queueCount: 0, framesPulled: 0, repaired: 0,
                                  encoderSeconds: 0, decoderSeconds: 0, resampler: .init(), resamplerFlushed: false,
-                                 statisticsFrozen: false)
+                                 statisticsFrozen: false, basisDeltaActive: false)
         for i in 0..<layout.stagingCapacity.count { stagingCounts[i] = 0 }
         gnStats.update(repeating: 0, count: 2 * model.encoder.config.conv_dim[0])
         if let r = resampler { r.reset(&h.pointee.resampler, history: floats(layout.resamplerHistory)) }
         style.withUnsafeBufferPointer { model.frameDecoder.begin(decoderState, style: $0.baseAddress!, initialOffsets: nil) }
+        h.pointee.basisDeltaActive = keepBasis
+    }
+
+    /// Switches to a persona: its style and, for an adapted Imitator persona, its motion basis
+    /// (which needs a stream created with `reserveBasisDelta`). Applies from the next frame.
+    public func setPersona(_ persona: Persona) throws {
+        guard persona.modelFingerprint == model.fingerprint else {
+            throw MimeticError.invalidArgument("persona made for model \(persona.modelFingerprint), not this stream's model (\(model.fingerprint))")
+        }
+        if let w = persona.basisWeightDelta, let b = persona.basisBiasDelta {
+            guard layout.basisDelta >= 0 else {
+                throw MimeticError.invalidArgument("this persona changes the motion basis: create the stream with room for it (reserve_persona_basis, or the persona in its params)")
+            }
+            let dst = floats(layout.basisDelta)
+            w.withUnsafeBufferPointer { dst.update(from: $0.baseAddress!, count: w.count) }
+            b.withUnsafeBufferPointer { (dst + w.count).update(from: $0.baseAddress!, count: b.count) }
+            header.pointee.basisDeltaActive = true
+        } else {
+            header.pointee.basisDeltaActive = false
+        }
+        try persona.style.withUnsafeBufferPointer { try setStyle($0.baseAddress!, count: $0.count) }
     }
 
     // MARK: Audio in
@@ -538,9 +560,10 @@ public final class StreamEngine: @unchecked Sendable {
         for k in k0...k1 {
             let slot = (h.pointee.queueHead + h.pointee.queueCount) % layout.queueCapacity
             let out = floats(layout.queueOffsets) + slot * layout.outputSize
-            fd.decode(state, position: k, audio: features + (k - k0) * kpf * d, offsets: out)
+            let delta: UnsafePointer<Float>? = h.pointee.basisDeltaActive ? UnsafePointer(floats(layout.basisDelta)) : nil
+            fd.decode(state, position: k, audio: features + (k - k0) * kpf * d, offsets: out, basisDelta: delta)
             if flushed, total == 1, case .imitator(let im) = model.head, im.startToken == .style {
-                fd.output(state, hidden: fd.firstFeature(state), into: out)   // a one-frame utterance
+                fd.output(state, hidden: fd.firstFeature(state), into: out, basisDelta: delta)   // a one-frame utterance
             }
             records[slot] = FrameRecord(frameIndex: k, latency: latencyBase - Double(k) / fps, isFinal: flushed && k == total - 1)
             h.pointee.queueCount += 1

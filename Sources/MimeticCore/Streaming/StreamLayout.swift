@@ -23,6 +23,8 @@ struct StreamHeader {
     var resamplerFlushed: Bool
     /// Tests: normalisation statistics fixed to given values instead of running ones.
     var statisticsFrozen: Bool
+    /// The basis-delta region holds a persona's motion-basis change in use.
+    var basisDeltaActive: Bool
 
     var cnnTotal: Int { cnnBase + cnnCount }
     static let magicValue: UInt64 = 0x4D494D4554494331   // "MIMETIC1"
@@ -69,6 +71,7 @@ struct StreamLayout {
     let decoderState: Int
     let queueOffsets: Int
     let queueRecords: Int
+    let basisDelta: Int          // byte offset, or -1 when no room was reserved
     let totalBytes: Int
 
     static let inputScratchFloats = 256
@@ -142,6 +145,7 @@ struct StreamLayout {
         decoderState = floats(m.frameDecoder.layout.floats)
         queueOffsets = floats(p.maxQueuedFrames * c.outputSize)
         queueRecords = region(bytes: p.maxQueuedFrames * MemoryLayout<FrameRecord>.stride)
+        basisDelta = p.reserveBasisDelta && c.family == .imitator ? floats(c.outputSize * (c.decoder.d_model + 1)) : -1
         totalBytes = at
     }
 

@@ -13,6 +13,9 @@ public struct StreamParams: Sendable, Equatable {
     /// Frames computed and not yet pulled.
     public var maxQueuedFrames = 64
     public var samplePolicy = SamplePolicy.sanitize
+    /// Room in the state for an Imitator persona's motion-basis change (3V × (d + 1) floats), so
+    /// `setPersona` can switch to an adapted persona at run time.
+    public var reserveBasisDelta = false
 
     /// Chosen from the streaming-vs-offline measurements in docs/streaming.md.
     public static let defaultLookaheadMs = 300
