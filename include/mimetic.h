@@ -66,7 +66,8 @@ typedef enum mimetic_status {
     MIMETIC_ERROR_BUFFER_TOO_SMALL = 6, /* output capacity too small; the needed size is reported */
     MIMETIC_ERROR_INTERNAL = 7,         /* a bug: please report it with the message             */
     MIMETIC_ERROR_NOT_READY = 8,        /* no frame to pull yet (push more audio, or flush)     */
-    MIMETIC_ERROR_WRONG_STATE = 9       /* call out of order, e.g. push after flush             */
+    MIMETIC_ERROR_WRONG_STATE = 9,      /* call out of order, e.g. push after flush             */
+    MIMETIC_ERROR_CANCELLED = 10        /* the caller's progress callback asked to stop          */
 } mimetic_status;
 
 typedef enum mimetic_family {
@@ -80,6 +81,9 @@ typedef struct mimetic_model mimetic_model;
 
 /* One streaming animation state, one per character (opaque). */
 typedef struct mimetic_stream mimetic_stream;
+
+/* A learned speaking style for one model: a style vector and, for Imitator, a motion-basis change (opaque). */
+typedef struct mimetic_persona mimetic_persona;
 
 /* What a model expects and produces. */
 typedef struct mimetic_model_info {
@@ -188,6 +192,10 @@ typedef struct mimetic_stream_params {
     mimetic_sample_policy sample_policy;
     size_t style_weights_count;/* floats at style_weights: must equal info.num_styles when used */
     size_t style_code_count;   /* floats at style_code: must equal info.style_dim when used */
+    const mimetic_persona *persona; /* if set: the initial style (overrides the fields above), with room
+                                      for its motion-basis change; read at creation */
+    int32_t reserve_persona_basis;  /* 1: room for an Imitator persona's basis change, so that
+                                      mimetic_stream_set_persona can switch to one later */
 } mimetic_stream_params;
 
 typedef struct mimetic_frame_info {
@@ -255,6 +263,10 @@ MIMETIC_API mimetic_status mimetic_stream_set_style_slot(mimetic_stream *stream,
 MIMETIC_API mimetic_status mimetic_stream_set_style_weights(mimetic_stream *stream, const float *weights, size_t n);
 MIMETIC_API mimetic_status mimetic_stream_set_style_code(mimetic_stream *stream, const float *code, size_t n);
 
+/* Switches the stream to a persona (style, and the basis change of an adapted Imitator persona,
+ * which needs a stream created with reserve_persona_basis or a persona in its params). */
+MIMETIC_API mimetic_status mimetic_stream_set_persona(mimetic_stream *stream, const mimetic_persona *persona);
+
 typedef struct mimetic_stream_stats {
     size_t struct_size;           /* set by the caller */
     int64_t samples_pushed;       /* input samples accepted since creation/reset */
@@ -265,6 +277,58 @@ typedef struct mimetic_stream_stats {
 } mimetic_stream_stats;
 
 MIMETIC_API mimetic_status mimetic_stream_get_stats(const mimetic_stream *stream, mimetic_stream_stats *stats);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Personalisation                                                                              */
+
+/* A recording of the person: speech and the tracked meshes of the same moments. */
+typedef struct mimetic_reference_clip {
+    const float *audio;             /* mono samples */
+    size_t audio_samples;
+    int32_t sample_rate;            /* 8000..48000 (resampled to the model's 16 kHz) */
+    const float *offsets;           /* frames x output_size vertex offsets from the template, at the model's fps */
+    size_t frames;
+    const int32_t *bilabial_frames; /* frames of m/b/p closures, or NULL */
+    size_t bilabial_count;
+} mimetic_reference_clip;
+
+typedef struct mimetic_personalize_params {
+    size_t struct_size;             /* sizeof(mimetic_personalize_params); set by _init */
+    int32_t style_steps;            /* stage 1: the style vector */
+    int32_t basis_steps;            /* stage 2: the style vector and the motion basis (0: skip) */
+    float style_learning_rate;
+    float basis_learning_rate;
+    float velocity_weight;          /* 10, as Imitator */
+    float lip_contact_weight;       /* lambda of the lip-contact weighting (5; 0: off) */
+    int32_t held_out_clip;          /* clip kept for early stopping; -1: the last one when there are >= 2 */
+    int32_t initial_style_slot;     /* the training subject to start from */
+} mimetic_personalize_params;
+
+/* Progress of mimetic_personalize; return 0 to cancel (the call then returns MIMETIC_ERROR_CANCELLED). */
+typedef int (*mimetic_progress_callback)(int32_t stage, int32_t step, int32_t total_steps, double training_loss,
+                                         double held_out_loss /* NaN when not evaluated at this step */, void *user_data);
+
+MIMETIC_API void mimetic_personalize_params_init(mimetic_personalize_params *params);
+
+/* Imitator: adapts the model to the clips (two stages, Adam, early stopping on a held-out clip).
+ * Mimic: the style encoder on the clips' motion (audio unused). FaceFormer: MIMETIC_ERROR_INVALID_ARGUMENT
+ * (its styles are slot blends: mimetic_persona_from_style). Runs on the calling thread, allocates. */
+MIMETIC_API mimetic_status mimetic_personalize(const mimetic_model *model, const mimetic_reference_clip *clips, size_t n_clips,
+                                               const mimetic_personalize_params *params, mimetic_progress_callback progress,
+                                               void *user_data, mimetic_persona **out_persona);
+
+/* A persona holding just a style vector (a slot blend, a Mimic code from mimetic_style_from_motion). */
+MIMETIC_API mimetic_status mimetic_persona_from_style(const mimetic_model *model, const float *style, size_t n,
+                                                      mimetic_persona **out_persona);
+
+/* Persona files (.safetensors). Loading checks that the persona was made for `model`. */
+MIMETIC_API mimetic_status mimetic_persona_load(const mimetic_model *model, const char *path, mimetic_persona **out_persona);
+MIMETIC_API mimetic_status mimetic_persona_save(const mimetic_persona *persona, const char *path);
+MIMETIC_API void mimetic_persona_free(mimetic_persona *persona);
+
+/* The persona's style vector (style_dim floats) and whether it changes the motion basis. */
+MIMETIC_API mimetic_status mimetic_persona_get_style(const mimetic_persona *persona, float *out, size_t capacity);
+MIMETIC_API int32_t mimetic_persona_has_basis(const mimetic_persona *persona);
 
 #ifdef __cplusplus
 }

@@ -17,6 +17,11 @@ cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/C/test_model_abi.c \
 .build/ctest/test_model_abi Tests/Fixtures/faceformer_vocaset.model.safetensors
 .build/ctest/test_model_abi Tests/Fixtures/mimic_conv.model.safetensors
 
+cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/C/test_persona_abi.c \
+   -L"$BIN" -lMimetic -lm -Wl,-rpath,"$BIN" -o .build/ctest/test_persona_abi
+.build/ctest/test_persona_abi Tests/Fixtures/imitator_zeros.model.safetensors Tests/Fixtures/imitator_style.model.safetensors \
+   Tests/Fixtures/mimic_conv.model.safetensors
+
 echo "== C stream ABI test against the release library (allocation and lock counting)"
 swift build -c release --product Mimetic
 RBIN="$(swift build -c release --show-bin-path)"

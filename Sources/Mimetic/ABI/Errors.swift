@@ -4,7 +4,7 @@ import Foundation
 /// Status codes of include/mimetic.h.
 enum Status: Int32 {
     case ok = 0, invalidArgument = 1, io = 2, invalidModel = 3, unsupported = 4, invalidAudio = 5, bufferTooSmall = 6, internalError = 7,
-         notReady = 8, wrongState = 9
+         notReady = 8, wrongState = 9, cancelled = 10
 
     var name: StaticString {
         switch self {
@@ -18,6 +18,7 @@ enum Status: Int32 {
         case .internalError: return "internal error"
         case .notReady: return "not ready"
         case .wrongState: return "wrong state"
+        case .cancelled: return "cancelled"
         }
     }
 }
@@ -71,7 +72,7 @@ func guarded(_ body: () throws -> Status) -> Int32 {
         case .unsupported: return fail(.unsupported, e.description)
         case .invalidAudio: return fail(.invalidAudio, e.description)
         case .invalidArgument: return fail(.invalidArgument, e.description)
-        case .cancelled: return fail(.internalError, e.description)
+        case .cancelled: return fail(.cancelled, e.description)
         case .wrongState: return fail(.wrongState, e.description)
         case .bufferTooSmall: return fail(.bufferTooSmall, e.description)
         }

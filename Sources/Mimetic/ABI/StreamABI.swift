@@ -19,9 +19,10 @@ private func stream(_ p: OpaquePointer) -> StreamHandle { Unmanaged<StreamHandle
 // MARK: Params (read and written by byte offset: the layout of include/mimetic.h, LP64)
 
 enum ParamsC {
-    static let size = 72
+    static let size = 88
     static let sampleRate = 8, lookahead = 12, leftContext = 16, hop = 20, maxQueued = 24, styleSlot = 28
-    static let styleWeights = 32, styleCode = 40, samplePolicy = 48, styleWeightsCount = 56, styleCodeCount = 64
+    static let styleWeights = 32, styleCode = 40, samplePolicy = 48, styleWeightsCount = 56, styleCodeCount = 64,
+                     persona = 72, reservePersonaBasis = 80
 }
 
 enum FrameInfoC { static let size = 48 }
@@ -36,7 +37,7 @@ private func checkStructSize(_ size: Int, minimum: Int, name: String, function: 
     return nil
 }
 
-private func readParams(_ p: UnsafeRawPointer, function: String) throws -> (StreamParams, Int32, UnsafeBufferPointer<Float>?, UnsafeBufferPointer<Float>?) {
+private func readParams(_ p: UnsafeRawPointer, function: String) throws -> (StreamParams, Int32, UnsafeBufferPointer<Float>?, UnsafeBufferPointer<Float>?, PersonaHandle?) {
     let size = p.load(as: Int.self)
     guard size >= ParamsC.size, size <= ParamsC.size + 4096 else {
         throw MimeticError.invalidArgument("\(function): params->struct_size is \(size); initialise params with mimetic_stream_params_init (sizeof is \(ParamsC.size) in this version)")
@@ -57,7 +58,9 @@ private func readParams(_ p: UnsafeRawPointer, function: String) throws -> (Stre
     let code = p.load(fromByteOffset: ParamsC.styleCode, as: UnsafePointer<Float>?.self)
     let wn = p.load(fromByteOffset: ParamsC.styleWeightsCount, as: Int.self)
     let cn = p.load(fromByteOffset: ParamsC.styleCodeCount, as: Int.self)
-    return (s, slot, weights.map { UnsafeBufferPointer(start: $0, count: wn) }, code.map { UnsafeBufferPointer(start: $0, count: cn) })
+    let persona = p.load(fromByteOffset: ParamsC.persona, as: OpaquePointer?.self).map(personaHandle)
+    s.reserveBasisDelta = p.load(fromByteOffset: ParamsC.reservePersonaBasis, as: Int32.self) != 0 || persona?.persona.basisWeightDelta != nil
+    return (s, slot, weights.map { UnsafeBufferPointer(start: $0, count: wn) }, code.map { UnsafeBufferPointer(start: $0, count: cn) }, persona)
 }
 
 @_cdecl("mimetic_stream_params_init")
@@ -81,7 +84,7 @@ public func mimetic_stream_state_size(_ model: OpaquePointer?, _ params: UnsafeR
     guard let params else { return fail(.invalidArgument, "mimetic_stream_state_size: params is NULL") }
     guard let out else { return fail(.invalidArgument, "mimetic_stream_state_size: out_bytes is NULL") }
     return guarded {
-        let (p, _, _, _) = try readParams(params, function: "mimetic_stream_state_size")
+        let (p, _, _, _, _) = try readParams(params, function: "mimetic_stream_state_size")
         out.pointee = try StreamEngine.stateSize(model: handle(model).model, params: p)
         return .ok
     }
@@ -97,12 +100,14 @@ public func mimetic_stream_create(_ model: OpaquePointer?, _ params: UnsafeRawPo
     return guarded {
         let mh = handle(model)
         let m = mh.model
-        let (p, slot, weights, code) = try readParams(params, function: "mimetic_stream_create")
-        let style: [Float]
+        let (p, slot, weights, code, persona) = try readParams(params, function: "mimetic_stream_create")
+        var style: [Float]
         guard slot >= -1 else {
             throw MimeticError.invalidArgument("mimetic_stream_create: style_slot \(slot) is out of range (a slot index, or -1 for style_weights/style_code)")
         }
-        if slot >= 0 {
+        if let persona {
+            style = persona.persona.style
+        } else if slot >= 0 {
             style = try m.styleVector(.slot(Int(slot)))
         } else if let weights {
             style = try m.styleVector(.weights(Array(weights)))
@@ -112,6 +117,7 @@ public func mimetic_stream_create(_ model: OpaquePointer?, _ params: UnsafeRawPo
             throw MimeticError.invalidArgument("mimetic_stream_create: style_slot is -1 but neither style_weights nor style_code is set")
         }
         let engine = try StreamEngine(model: m, params: p, style: style, buffer: buffer, bytes: bytes)
+        if let persona { try engine.setPersona(persona.persona) }
         out.pointee = OpaquePointer(Unmanaged.passRetained(StreamHandle(engine: engine, model: mh)).toOpaque())
         return .ok
     }

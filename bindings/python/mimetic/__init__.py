@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import List
 
-from ._errors import (BufferTooSmallError, InternalError, InvalidArgumentError, InvalidAudioError,
+from ._errors import (BufferTooSmallError, CancelledError, InternalError, InvalidArgumentError, InvalidAudioError,
                       InvalidModelError, LibraryNotFoundError, MimeticError, MimeticIOError, NotReadyError,
                       UnsupportedError, WrongStateError, error_for)
 from ._enums import Family, LogLevel, SamplePolicy, Status
@@ -28,6 +28,7 @@ from ._core import aligned_buffer, last_error, status_string
 from ._model import Model, ModelInfo
 from ._stream import STATE_ALIGNMENT, FrameInfo, Stream, StreamParams, StreamStats
 from ._log import get_log_callback, set_log_callback
+from ._persona import Persona, ReferenceClip
 
 #: The binding's version (the header version it was written against).
 __version__ = ".".join(map(str, _lib.BINDING_VERSION))
@@ -63,7 +64,7 @@ def has_streaming() -> bool:
 
 
 __all__: List[str] = [
-    "Model", "ModelInfo", "Stream", "StreamParams", "FrameInfo", "StreamStats", "aligned_buffer",
+    "Model", "ModelInfo", "Persona", "ReferenceClip", "CancelledError", "Stream", "StreamParams", "FrameInfo", "StreamStats", "aligned_buffer",
     "STATE_ALIGNMENT", "set_threads", "get_threads", "set_log_callback", "get_log_callback", "version", "has_streaming", "last_error",
     "status_string", "library_path", "Status", "Family", "LogLevel", "SamplePolicy", "MimeticError",
     "InvalidArgumentError", "MimeticIOError", "InvalidModelError", "UnsupportedError", "InvalidAudioError",

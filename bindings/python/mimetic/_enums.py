@@ -17,6 +17,7 @@ class Status(enum.IntEnum):
     INTERNAL = 7
     NOT_READY = 8
     WRONG_STATE = 9
+    CANCELLED = 10
 
 
 class Family(enum.IntEnum):

@@ -87,6 +87,12 @@ class WrongStateError(MimeticError):
     default_status = Status.WRONG_STATE
 
 
+class CancelledError(MimeticError):
+    """``MIMETIC_ERROR_CANCELLED``: a progress callback asked the operation to stop."""
+
+    default_status = Status.CANCELLED
+
+
 class LibraryNotFoundError(MimeticError, ImportError):
     """``libMimetic.so`` could not be loaded (raised by ``import mimetic``); ``tried`` lists where it looked."""
 
@@ -107,6 +113,7 @@ ERRORS: Dict[Status, Type[MimeticError]] = {
     Status.BUFFER_TOO_SMALL: BufferTooSmallError,
     Status.INTERNAL: InternalError,
     Status.NOT_READY: NotReadyError,
+    Status.CANCELLED: CancelledError,
     Status.WRONG_STATE: WrongStateError,
 }
 

@@ -63,6 +63,38 @@ class StreamParamsC(ctypes.Structure):
         ("sample_policy", _enum_t),
         ("style_weights_count", ctypes.c_size_t),
         ("style_code_count", ctypes.c_size_t),
+        ("persona", ctypes.c_void_p),
+        ("reserve_persona_basis", ctypes.c_int32),
+    ]
+
+
+class ReferenceClipC(ctypes.Structure):
+    """``mimetic_reference_clip``."""
+
+    _fields_ = [
+        ("audio", ctypes.POINTER(ctypes.c_float)),
+        ("audio_samples", ctypes.c_size_t),
+        ("sample_rate", ctypes.c_int32),
+        ("offsets", ctypes.POINTER(ctypes.c_float)),
+        ("frames", ctypes.c_size_t),
+        ("bilabial_frames", ctypes.POINTER(ctypes.c_int32)),
+        ("bilabial_count", ctypes.c_size_t),
+    ]
+
+
+class PersonalizeParamsC(ctypes.Structure):
+    """``mimetic_personalize_params``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("style_steps", ctypes.c_int32),
+        ("basis_steps", ctypes.c_int32),
+        ("style_learning_rate", ctypes.c_float),
+        ("basis_learning_rate", ctypes.c_float),
+        ("velocity_weight", ctypes.c_float),
+        ("lip_contact_weight", ctypes.c_float),
+        ("held_out_clip", ctypes.c_int32),
+        ("initial_style_slot", ctypes.c_int32),
     ]
 
 
@@ -110,6 +142,12 @@ c_stream_p = ctypes.c_void_p  # mimetic_stream * (opaque)
 c_float_p = ctypes.POINTER(ctypes.c_float)
 c_int16_p = ctypes.POINTER(ctypes.c_int16)
 
+c_persona_p = ctypes.c_void_p  # mimetic_persona * (opaque)
+
+#: ``int (*mimetic_progress_callback)(int32_t, int32_t, int32_t, double, double, void *)``
+PROGRESS_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int32, ctypes.c_int32, ctypes.c_int32, ctypes.c_double,
+                                     ctypes.c_double, ctypes.c_void_p)
+
 #: ``void (*mimetic_log_callback)(mimetic_log_level, const char *, void *)``
 LOG_CALLBACK = ctypes.CFUNCTYPE(None, _enum_t, ctypes.c_char_p, ctypes.c_void_p)
 
@@ -154,6 +192,17 @@ _STREAM_FUNCTIONS = {
     "mimetic_stream_get_stats": (_enum_t, [c_stream_p, ctypes.POINTER(StreamStatsC)]),
     "mimetic_stream_get_state_size": (_enum_t, [c_stream_p, ctypes.POINTER(ctypes.c_size_t)]),
     "mimetic_stream_get_latency": (_enum_t, [c_stream_p, ctypes.POINTER(ctypes.c_double)]),
+    "mimetic_stream_set_persona": (_enum_t, [c_stream_p, c_persona_p]),
+    "mimetic_personalize_params_init": (None, [ctypes.POINTER(PersonalizeParamsC)]),
+    "mimetic_personalize": (_enum_t, [c_model_p, ctypes.POINTER(ReferenceClipC), ctypes.c_size_t,
+                                      ctypes.POINTER(PersonalizeParamsC), PROGRESS_CALLBACK, ctypes.c_void_p,
+                                      ctypes.POINTER(c_persona_p)]),
+    "mimetic_persona_from_style": (_enum_t, [c_model_p, c_float_p, ctypes.c_size_t, ctypes.POINTER(c_persona_p)]),
+    "mimetic_persona_load": (_enum_t, [c_model_p, ctypes.c_char_p, ctypes.POINTER(c_persona_p)]),
+    "mimetic_persona_save": (_enum_t, [c_persona_p, ctypes.c_char_p]),
+    "mimetic_persona_free": (None, [c_persona_p]),
+    "mimetic_persona_get_style": (_enum_t, [c_persona_p, c_float_p, ctypes.c_size_t]),
+    "mimetic_persona_has_basis": (ctypes.c_int32, [c_persona_p]),
 }
 
 #: Every function of the header, with its ctypes ``(restype, argtypes)``.

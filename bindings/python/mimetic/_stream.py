@@ -100,7 +100,8 @@ def _build_params(model: Model, sample_rate: int = 16000, lookahead_ms: Optional
                   left_context_ms: Optional[int] = None, hop_ms: Optional[int] = None,
                   max_queued_frames: Optional[int] = None, style: StyleArg = None,
                   style_code: Optional[Union[Sequence[float], np.ndarray]] = None,
-                  sample_policy: PolicyArg = "sanitize") -> Tuple[_lib.StreamParamsC, List[Any]]:
+                  sample_policy: PolicyArg = "sanitize", persona: Any = None,
+                  reserve_persona_basis: bool = False) -> Tuple[_lib.StreamParamsC, List[Any]]:
     """A filled ``mimetic_stream_params`` and the arrays its pointers refer to (keep them alive)."""
     info = model.info
     p = _lib.sized(_lib.StreamParamsC)
@@ -137,6 +138,13 @@ def _build_params(model: Model, sample_rate: int = 16000, lookahead_ms: Optional
         p.style_code = float_ptr(code)
         p.style_code_count = len(code)
     p.sample_policy = int(_policy(sample_policy))
+    if persona is not None:
+        from ._persona import Persona
+        if not isinstance(persona, Persona):
+            raise InvalidArgumentError(f"persona must be a mimetic.Persona, not {type(persona).__name__}")
+        p.persona = persona._require_open()
+        keep.append(persona)
+    p.reserve_persona_basis = 1 if reserve_persona_basis else 0
     return p, keep
 
 
@@ -178,7 +186,8 @@ class Stream:
                  left_context_ms: Optional[int] = None, hop_ms: Optional[int] = None,
                  max_queued_frames: Optional[int] = None, style: StyleArg = None,
                  style_code: Optional[Union[Sequence[float], np.ndarray]] = None,
-                 sample_policy: PolicyArg = "sanitize", state_buffer: Any = None) -> None:
+                 sample_policy: PolicyArg = "sanitize", state_buffer: Any = None,
+                 persona: Any = None, reserve_persona_basis: bool = False) -> None:
         self._handle: Optional[int] = None
         self._lock = threading.Lock()
         self._token = id(self)
@@ -187,7 +196,8 @@ class Stream:
         self._state_buffer: Any = None
         mhandle = _model_handle(model)
         params, keep = _build_params(model, sample_rate, lookahead_ms, left_context_ms, hop_ms,
-                                     max_queued_frames, style, style_code, sample_policy)
+                                     max_queued_frames, style, style_code, sample_policy, persona,
+                                     reserve_persona_basis)
         size = ctypes.c_size_t()
         check(function("mimetic_stream_state_size")(mhandle, ctypes.byref(params), ctypes.byref(size)),
               "mimetic_stream_state_size")
@@ -238,12 +248,14 @@ class Stream:
                    left_context_ms: Optional[int] = None, hop_ms: Optional[int] = None,
                    max_queued_frames: Optional[int] = None, style: StyleArg = None,
                    style_code: Optional[Union[Sequence[float], np.ndarray]] = None,
-                   sample_policy: PolicyArg = "sanitize") -> int:
+                   sample_policy: PolicyArg = "sanitize", persona: Any = None,
+                   reserve_persona_basis: bool = False) -> int:
         """Bytes of state a stream with these parameters needs (``mimetic_stream_state_size``): the size
         of a ``state_buffer`` and of a ``snapshot()``. Takes the constructor's keyword arguments."""
         mhandle = _model_handle(model)
         params, keep = _build_params(model, sample_rate, lookahead_ms, left_context_ms, hop_ms,
-                                     max_queued_frames, style, style_code, sample_policy)
+                                     max_queued_frames, style, style_code, sample_policy, persona,
+                                     reserve_persona_basis)
         size = ctypes.c_size_t()
         check(function("mimetic_stream_state_size")(mhandle, ctypes.byref(params), ctypes.byref(size)),
               "mimetic_stream_state_size")
@@ -479,6 +491,16 @@ class Stream:
             h = self._require_open()
             check(function("mimetic_stream_set_style_code")(h, float_ptr(c), c.shape[0]),
                   "mimetic_stream_set_style_code")
+
+    def set_persona(self, persona: Any) -> None:
+        """Switches to a ``Persona`` from the next computed frame (an adapted Imitator persona changes the
+        motion basis too, which needs a stream created with ``reserve_persona_basis=True`` or a persona)."""
+        from ._persona import Persona
+        if not isinstance(persona, Persona):
+            raise InvalidArgumentError(f"persona must be a mimetic.Persona, not {type(persona).__name__}")
+        with self._lock:
+            h = self._require_open()
+            check(function("mimetic_stream_set_persona")(h, persona._require_open()), "mimetic_stream_set_persona")
 
     # -- lifetime ------------------------------------------------------------------------------
 
