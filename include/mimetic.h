@@ -326,6 +326,11 @@ MIMETIC_API mimetic_status mimetic_persona_load(const mimetic_model *model, cons
 MIMETIC_API mimetic_status mimetic_persona_save(const mimetic_persona *persona, const char *path);
 MIMETIC_API void mimetic_persona_free(mimetic_persona *persona);
 
+/* (1 - t) * a + t * b of the styles and the basis changes of two personas of the same model: a blend
+ * between two styles, for every family (set it on a stream with mimetic_stream_set_persona). */
+MIMETIC_API mimetic_status mimetic_persona_blend(const mimetic_persona *a, const mimetic_persona *b, float t,
+                                                 mimetic_persona **out_persona);
+
 /* The persona's style vector (style_dim floats) and whether it changes the motion basis. */
 MIMETIC_API mimetic_status mimetic_persona_get_style(const mimetic_persona *persona, float *out, size_t capacity);
 MIMETIC_API int32_t mimetic_persona_has_basis(const mimetic_persona *persona);

@@ -132,6 +132,12 @@ int main(int argc, char **argv) {
     mimetic_persona_free(persona);
     CHECK(mimetic_persona_from_style(model, style, 3, &persona) == MIMETIC_ERROR_INVALID_ARGUMENT && persona == NULL, "short style");
     CHECK(mimetic_stream_set_persona(s, plain) == MIMETIC_OK, "style-only persona needs no room");
+    {
+        mimetic_persona *mixed = NULL;
+        CHECK(mimetic_persona_blend(loaded, plain, 0.5f, &mixed) == MIMETIC_OK && mixed && mimetic_persona_has_basis(mixed) == 1, "blend");
+        CHECK(mimetic_persona_blend(loaded, NULL, 0.5f, &mixed) == MIMETIC_ERROR_INVALID_ARGUMENT && mixed == NULL, "blend NULL");
+        mimetic_persona_free(mixed);
+    }
     mimetic_stream_free(s);
     sp.persona = loaded;
     CHECK(mimetic_stream_create(model, &sp, NULL, 0, &s) == MIMETIC_OK, "stream with persona: %s", mimetic_last_error());

@@ -191,3 +191,15 @@ public func mimetic_stream_set_persona(_ s: OpaquePointer?, _ p: OpaquePointer?)
         return .ok
     }
 }
+
+@_cdecl("mimetic_persona_blend")
+public func mimetic_persona_blend(_ a: OpaquePointer?, _ b: OpaquePointer?, _ t: Float, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    guard let out else { return fail(.invalidArgument, "mimetic_persona_blend: out_persona is NULL") }
+    out.pointee = nil
+    guard let a, let b else { return fail(.invalidArgument, "mimetic_persona_blend: persona is NULL") }
+    return guarded {
+        let ha = personaHandle(a)
+        publish(PersonaHandle(try Persona.blend(ha.persona, personaHandle(b).persona, t: t), family: ha.family), out)
+        return .ok
+    }
+}

@@ -101,3 +101,23 @@ extension ImitatorHead {
         return y
     }
 }
+
+extension Persona {
+    /// (1 − t)·a + t·b of the style vectors and of the basis changes (a missing basis change counts
+    /// as zero): a run-time blend between two styles of one model, for every family.
+    public static func blend(_ a: Persona, _ b: Persona, t: Float) throws -> Persona {
+        guard a.modelFingerprint == b.modelFingerprint else {
+            throw MimeticError.invalidArgument("personas of different models cannot be blended")
+        }
+        guard t.isFinite, a.style.count == b.style.count else { throw MimeticError.invalidArgument("blend weight must be finite") }
+        func mix(_ x: [Float]?, _ y: [Float]?) -> [Float]? {
+            guard x != nil || y != nil else { return nil }
+            let n = (x ?? y)!.count
+            let xs = x ?? [Float](repeating: 0, count: n), ys = y ?? [Float](repeating: 0, count: n)
+            return zip(xs, ys).map { (1 - t) * $0 + t * $1 }
+        }
+        return Persona(style: mix(a.style, b.style)!, basisWeightDelta: mix(a.basisWeightDelta, b.basisWeightDelta),
+                       basisBiasDelta: mix(a.basisBiasDelta, b.basisBiasDelta), modelFingerprint: a.modelFingerprint,
+                       provenance: ["method": "blend", "t": "\(t)"])
+    }
+}

@@ -203,6 +203,7 @@ _STREAM_FUNCTIONS = {
     "mimetic_persona_free": (None, [c_persona_p]),
     "mimetic_persona_get_style": (_enum_t, [c_persona_p, c_float_p, ctypes.c_size_t]),
     "mimetic_persona_has_basis": (ctypes.c_int32, [c_persona_p]),
+    "mimetic_persona_blend": (_enum_t, [c_persona_p, c_persona_p, ctypes.c_float, ctypes.POINTER(c_persona_p)]),
 }
 
 #: Every function of the header, with its ctypes ``(restype, argtypes)``.

@@ -128,6 +128,13 @@ class Persona:
               "mimetic_persona_load")
         return cls(out.value, model)
 
+    def blend(self, other: "Persona", t: float) -> "Persona":
+        """(1 − t)·self + t·other (styles and basis changes), a new persona of the same model."""
+        out = _lib.c_persona_p()
+        check(function("mimetic_persona_blend")(self._require_open(), other._require_open(), float(t), ctypes.byref(out)),
+              "mimetic_persona_blend")
+        return Persona(out.value, self._model)
+
     # -- using one ----------------------------------------------------------------------------------
 
     def save(self, path: "os.PathLike[str] | str") -> None:

@@ -91,6 +91,8 @@ def test_cancel_and_errors(imitator, tmp_path):
             mimetic.Persona.personalize(ff, [mimetic.ReferenceClip(offsets=np.zeros((10, ff.info.output_size), np.float32), audio=audio)])
         blend = mimetic.Persona.from_style(ff, np.full(ff.info.style_dim, 0.1, np.float32))
         assert not blend.has_basis
+        zero = mimetic.Persona.from_style(ff, np.zeros(ff.info.style_dim, np.float32))
+        np.testing.assert_allclose(blend.blend(zero, 0.25).style, np.full(ff.info.style_dim, 0.075, np.float32), rtol=1e-6)
         with mimetic.Stream(ff, persona=blend) as s:
             assert np.isfinite(_run(s, audio)).all()
         blend.close()
