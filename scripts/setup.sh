@@ -8,6 +8,8 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 need_apt=()
 dpkg -s libopenblas-dev >/dev/null 2>&1 || need_apt+=(libopenblas-dev)
+# espeak-ng's C library: the synthetic corpus (tools/mimetic_tools/corpus) speaks through it.
+dpkg -s libespeak-ng1 >/dev/null 2>&1 || need_apt+=(libespeak-ng1 espeak-ng-data)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)
 if [ ${#need_apt[@]} -gt 0 ]; then
