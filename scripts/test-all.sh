@@ -27,7 +27,8 @@ swift build -c release --product Mimetic
 RBIN="$(swift build -c release --show-bin-path)"
 cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/C/test_stream_abi.c \
    -L"$RBIN" -lMimetic -lm -lpthread -ldl -Wl,-rpath,"$RBIN" -o .build/ctest/test_stream_abi
-.build/ctest/test_stream_abi Tests/Fixtures/faceformer_vocaset.model.safetensors Tests/Fixtures/mimic_conv.model.safetensors
+.build/ctest/test_stream_abi Tests/Fixtures/faceformer_vocaset.model.safetensors Tests/Fixtures/mimic_conv.model.safetensors \
+    Tests/Fixtures/realtime_imitator.model.safetensors
 
 echo "== C++ binding (RAII header) and the engine-style example"
 make cpp-test

@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Generate the golden parity fixtures in Tests/Fixtures (deterministic).
 
+The `realtime_*` cases put the real-time encoder (mimetic_tools.realtime_encoder) in front of a
+family head and are written with its `export_model`; their stages are `mel`, `downsampled`,
+`encoder`, `audio_features`, `decoder`, `offsets`, `vertices`.
+
 For each case: build the small reference model, randomise every parameter, write the checkpoint in
 the ORIGINAL layout to a temporary directory, convert it with
 `mimetic_tools.convert.convert_checkpoint` to `<case>.model.safetensors`, and write the reference's
@@ -84,6 +88,37 @@ CASES = [
          note=f"Mimic interpolation, max_seq_len {WINDOW} < T (sliding window); zip records under archive/"),
     Case("faceformer_vocaset_f16", "faceformer_vocaset", 101, dict(weight_norm="old"), dtype="f16",
          note="faceformer_vocaset converted with dtype f16; reference weights rounded to float16"),
+]
+
+
+
+@dataclass
+class RealtimeCase:
+    """A model with the real-time encoder (mimetic_tools.realtime_encoder) and a family head,
+    exported with `export_model` from the reference head's original-layout state dict."""
+    name: str
+    family: str
+    seed: int
+    fps: int
+    encoder: dict
+    head: dict
+    note: str = ""
+
+
+REALTIME_AUDIO_SECONDS = 0.75
+_RT_HEAD = dict(d_model=16, num_heads=2, ffn_dim=32, vertex_dim=3 * SMALL_VERTICES, n_styles=SMALL_STYLES)
+REALTIME_CASES = [
+    RealtimeCase("realtime_imitator", "imitator", 201, 30,
+                 dict(n_mels=16, hidden_size=16, mel_kernel=[3, 3], mel_dilation=[1, 1], mel_lookahead=[1, 1],
+                      kernel=[3, 3, 3], dilation=[1, 2, 4], lookahead=[0, 0, 0]),
+                 dict(_RT_HEAD, start_token="zeros", input_norm_eps=1e-7),
+                 note="realtime encoder (30 fps, 3 mel frames per frame, the default layout in small) + Imitator head"),
+    RealtimeCase("realtime_faceformer", "faceformer", 202, 25,
+                 dict(n_mels=16, hidden_size=16, mel_kernel=[3, 3], mel_dilation=[1, 2], mel_lookahead=[1, 1],
+                      down_lookahead=1, kernel=[3, 2, 3], dilation=[1, 2, 4], lookahead=[0, 1, 0]),
+                 dict(_RT_HEAD, period=25, dataset="vocaset"),
+                 note="realtime encoder (25 fps, 4 mel frames per frame, dilated mel layer, lookahead in the "
+                      "stride layer and a motion-rate layer) + FaceFormer head"),
 ]
 
 
@@ -367,6 +402,70 @@ def make_case(case: Case, audio: np.ndarray, out_dir: str, convert_checkpoint) -
     return {"model": model_path, "expected": exp_path, "shapes": {k: list(v.shape) for k, v in out.items()}}
 
 
+def make_realtime_case(case: RealtimeCase, audio: np.ndarray, out_dir: str) -> dict:
+    from safetensors import safe_open
+    from safetensors.numpy import load_file
+
+    from mimetic_tools.realtime_encoder import RealtimeEncoder, RealtimeEncoderConfig, export_model, randomize_realtime_
+    from mimetic_tools.reference.realtime import with_realtime_encoder
+
+    enc_cfg = RealtimeEncoderConfig(fps=case.fps, **case.encoder)
+    encoder = randomize_realtime_(RealtimeEncoder(enc_cfg), case.seed)
+    w2v = copy.deepcopy(SMALL_WAV2VEC2)
+    w2v.hidden_size = enc_cfg.hidden_size  # only its audio map's width survives: the encoder is replaced
+    model = FAMILIES[case.family](w2v, fps=case.fps, **case.head)
+    randomize_(model, case.seed + 1)
+    model = with_realtime_encoder(model, encoder).eval()
+    rng = np.random.RandomState(case.seed + 5000)
+    template = (0.1 * rng.randn(SMALL_VERTICES, 3)).astype(np.float32)
+    names = [f"style{i}" for i in range(SMALL_STYLES)]
+
+    model_path = os.path.join(out_dir, f"{case.name}.model.safetensors")
+    cfg = export_model(encoder, model, {"styles": {"names": names}}, model_path, template=template)
+    canonicalize_safetensors(model_path)
+    errs = []
+    if cfg["encoder"] != json.loads(json.dumps(enc_cfg.to_config())):
+        errs.append(f"encoder section {cfg['encoder']} differs from {enc_cfg.to_config()}")
+    if cfg["alignment"] != {"mode": "native", "frames_offset": 0} or cfg["fps"] != case.fps:
+        errs.append(f"alignment / fps: {cfg['alignment']}, {cfg['fps']}")
+    if cfg["family"] != case.family or cfg["decoder"]["d_model"] != case.head["d_model"]:
+        errs.append(f"family / decoder: {cfg['family']}, {cfg['decoder']}")
+    tensors = load_file(model_path)
+    for k, v in encoder.canonical_tensors().items():
+        if not np.array_equal(tensors.get(k), v):
+            errs.append(f"tensor {k} differs from the encoder's")
+    if not np.array_equal(tensors["audio_map.weight"], model.audio_feature_map.weight.detach().numpy()):
+        errs.append("audio_map.weight differs from the head's")
+    if errs:
+        raise RuntimeError(f"{case.name}: exported model disagrees with the reference:\n  " + "\n  ".join(errs))
+
+    tmpl = template.reshape(-1)
+    one_hot = np.zeros(SMALL_STYLES, np.float32)
+    one_hot[STYLE_INDEX] = 1.0
+    stages = model.predict(audio, one_hot, tmpl)
+    T = enc_cfg.num_frames(audio.size)
+    assert stages["offsets"].shape[0] == T and stages["mel"].shape[0] == enc_cfg.needed_counts(T)[0]
+    out = {"audio": audio.astype(np.float32), "template": tmpl.astype(np.float32), "style_one_hot": one_hot}
+    out.update({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in stages.items()})
+    meta = {
+        "case": case.name,
+        "family": case.family,
+        "encoder": "realtime",
+        "tolerance_note": TOL_F32,
+        "description": case.note,
+        "num_frames": str(T),
+        "max_seq_len": str(model.max_seq_len),
+        "model_dtype": "f32",
+        "style_index": str(STYLE_INDEX),
+        "lookahead_ms": f"{enc_cfg.lookahead_ms:.3f}",
+    }
+    exp_path = os.path.join(out_dir, f"{case.name}.expected.safetensors")
+    write_safetensors(exp_path, out, meta)
+    with safe_open(exp_path, "np") as f:
+        assert set(f.keys()) == set(out) and f.metadata() == meta
+    return {"model": model_path, "expected": exp_path, "shapes": {k: list(v.shape) for k, v in out.items()}}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=os.path.join(os.path.dirname(HERE), "Tests", "Fixtures"))
@@ -380,7 +479,7 @@ def main(argv=None) -> int:
 
     os.makedirs(args.out, exist_ok=True)
     only = {c for c in args.only.split(",") if c}
-    unknown = only - {c.name for c in CASES}
+    unknown = only - {c.name for c in CASES} - {c.name for c in REALTIME_CASES}
     if unknown:
         ap.error(f"unknown cases: {sorted(unknown)}")
     audio = speech_like_audio()
@@ -389,6 +488,16 @@ def main(argv=None) -> int:
         if only and case.name not in only:
             continue
         info = make_case(case, audio, args.out, convert_checkpoint)
+        sizes = [os.path.getsize(info["model"]), os.path.getsize(info["expected"])]
+        total += sum(sizes)
+        print(f"{case.name:24s} model {sizes[0] / 1024:7.1f} KiB  expected {sizes[1] / 1024:7.1f} KiB")
+        if args.verbose:
+            print("   ", json.dumps(info["shapes"]))
+    rt_audio = speech_like_audio(REALTIME_AUDIO_SECONDS)
+    for case in REALTIME_CASES:
+        if only and case.name not in only:
+            continue
+        info = make_realtime_case(case, rt_audio, args.out)
         sizes = [os.path.getsize(info["model"]), os.path.getsize(info["expected"])]
         total += sum(sizes)
         print(f"{case.name:24s} model {sizes[0] / 1024:7.1f} KiB  expected {sizes[1] / 1024:7.1f} KiB")

@@ -40,8 +40,10 @@ struct Bench: ParsableCommand {
                                           "gflop": cost.total / 1e9, "gflops": gflops, "sgemm_peak_gflops": peak,
                                           "blas_core": Threading.blasCore, "blas_threads": Threading.threads,
                                           "stages": median.stages,
-                                          "stage_gflop": ["cnn": cost.cnn / 1e9, "transformer": cost.transformer / 1e9,
-                                                          "decoder": cost.decoder / 1e9, "motion_out": cost.motionOut / 1e9]]
+                                          "stage_gflop": ["mel": cost.mel / 1e9, "cnn": cost.cnn / 1e9, "transformer": cost.transformer / 1e9,
+                                                          "decoder": cost.decoder / 1e9, "motion_out": cost.motionOut / 1e9],
+                                          "encoder": m.config.realtime == nil ? "wav2vec2" : "realtime",
+                                          "frames": m.frameCount(samples: speech.count)]
                 obj["all_runs"] = runs.map(\.total)
                 let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys])
                 print(String(decoding: data, as: UTF8.self))
@@ -49,12 +51,18 @@ struct Bench: ParsableCommand {
             }
             print(String(format: "mimetic: %.3f s for %.1f s of audio (median of %d, %d threads, OpenBLAS %@): %.1f GFLOP, %.1f GFLOP/s = %.0f%% of sgemm peak %.1f GFLOP/s",
                          median.total, audioSeconds, runs.count, Threading.threads, Threading.blasCore, cost.total / 1e9, gflops, 100 * gflops / peak, peak))
-            let flops = ["cnn": cost.cnn, "transformer": cost.transformer, "audio_map": 0, "decoder": cost.decoder, "motion_out": cost.motionOut]
-            for name in ["cnn", "transformer", "audio_map", "decoder", "motion_out"] {
+            let flops = ["mel": cost.mel, "cnn": cost.cnn, "transformer": cost.transformer, "audio_map": m.config.realtime == nil ? 0 : cost.transformer,
+                         "decoder": cost.decoder, "motion_out": cost.motionOut]
+            // The real-time encoder: "mel" is its front end, "cnn" its conv stack.
+            let names = m.config.realtime == nil ? ["cnn", "transformer", "audio_map", "decoder", "motion_out"]
+                                                 : ["mel", "cnn", "audio_map", "decoder", "motion_out"]
+            let frames = m.frameCount(samples: speech.count)
+            for name in names {
                 let s = median.stages[name] ?? 0
                 let g = (flops[name] ?? 0) / 1e9
                 let label = name.padding(toLength: 12, withPad: " ", startingAt: 0)
-                print("  " + label + String(format: " %7.3f s  %6.1f%%  %7.2f GFLOP  %6.1f GFLOP/s", s, 100 * s / median.total, g, s > 0 ? g / s : 0))
+                print("  " + label + String(format: " %7.3f s  %6.1f%%  %7.2f GFLOP  %6.1f GFLOP/s  %8.4f ms/frame", s, 100 * s / median.total, g,
+                                            s > 0 ? g / s : 0, 1000 * s / Double(max(frames, 1))))
             }
         }
     }

@@ -18,7 +18,12 @@ struct Info: ParsableCommand {
             print("model        \(model) (\(String(format: "%.1f", Double(size) / 1_048_576)) MiB, \(m.store.tensorNames.count) tensors)")
             print("family       \(c.family.rawValue)")
             print("audio        \(c.sample_rate) Hz -> \(c.fps) fps, alignment \(c.alignment.mode.rawValue)")
-            print("encoder      wav2vec2 (\(e.feat_extract_norm)-norm), \(e.num_layers) layers x \(e.hidden_size) (\(e.num_heads) heads, FFN \(e.intermediate_size)), CNN \(e.conv_dim.count) layers")
+            switch e {
+            case .wav2vec2(let e):
+                print("encoder      wav2vec2 (\(e.feat_extract_norm)-norm), \(e.num_layers) layers x \(e.hidden_size) (\(e.num_heads) heads, FFN \(e.intermediate_size)), CNN \(e.conv_dim.count) layers")
+            case .realtime(let r):
+                print("encoder      realtime: log-mel \(r.n_mels) x \(r.subframes * c.fps) Hz (FFT \(r.n_fft), window \(r.win_length)), conv \(r.mel_kernel.count) mel-rate + stride \(r.subframes) + \(r.kernel.count) frame-rate layers x \(r.hidden_size), lookahead \(String(format: "%.1f", (m.realtimeLookaheadSamples ?? 0) / 16)) ms, \(m.encoderParameterCount) parameters")
+            }
             print("decoder      d=\(d.d_model), \(d.num_heads) heads, FFN \(d.ffn_dim), \(d.num_layers) layer(s), \(d.norm.rawValue) norm, \(d.attention_bias.rawValue) bias, period \(d.period), window \(d.max_seq_len) frames")
             print("mesh         \(c.num_vertices) vertices (\(c.outputSize) floats per frame), template \(m.template == nil ? "no" : "yes"), triangles \((m.triangles?.count ?? 0) / 3), lip vertices \(m.lipVertices?.count ?? 0)")
             if let im = c.imitator { print("imitator     start token \(im.start_token.rawValue), \(im.mlp_layers) MLP layers") }

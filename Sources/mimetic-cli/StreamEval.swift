@@ -29,6 +29,10 @@ struct StreamEval: ParsableCommand {
             for v in offline.data { scale = max(scale, abs(v)) }
             let looks = lookahead.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             let lefts = leftContext.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            if let delay = m.realtimeDelaySamples {
+                try realtimeRow(m, speech: speech, style: s, offline: offline, delay: delay)
+                return
+            }
             print("model `\(model)` (\(m.family.rawValue), \(m.config.fps) fps), audio `\(audio)` (\(String(format: "%.2f", Double(speech.count) / 16000)) s), hop \(hop) ms, \(threads) BLAS thread(s)\n")
             print("| lookahead ms | left context ms | max abs diff / max abs offline | RMS diff / RMS offline | mean latency ms | CPU ms per frame | state KiB |")
             print("|---|---|---|---|---|---|---|")
@@ -78,6 +82,51 @@ struct StreamEval: ParsableCommand {
                 }
             }
         }
+    }
+}
+
+extension StreamEval {
+    /// A real-time-encoder model streams with its own lookahead (the grid's params do not apply):
+    /// one row, with the encoder's and the decoder's CPU time per frame apart.
+    func realtimeRow(_ m: MimeticModel, speech: [Float], style s: [Float], offline: Matrix, delay: Double) throws {
+        print("model `\(model)` (\(m.family.rawValue), \(m.config.fps) fps, realtime encoder: lookahead \(String(format: "%.1f", (m.realtimeLookaheadSamples ?? 0) / 16)) ms), audio `\(audio)` (\(String(format: "%.2f", Double(speech.count) / 16000)) s), pushed in 10 ms chunks, every frame pulled as soon as ready, \(threads) BLAS thread(s)\n")
+        print("| frames | max abs diff / max abs offline | RMS diff / RMS offline | mean latency ms | stream delay ms | CPU ms per frame | encoder ms per frame | decoder ms per frame | state KiB |")
+        print("|---|---|---|---|---|---|---|---|---|")
+        let engine = try StreamEngine(model: m, params: StreamParams(), style: s)
+        var frames: [Float] = []
+        var latency = 0.0
+        var out = [Float](repeating: 0, count: m.outputSize)
+        func drain() throws {
+            while let info = try out.withUnsafeMutableBufferPointer({ try engine.pull(into: $0.baseAddress!, capacity: $0.count) }) {
+                frames += out
+                latency += info.latencySeconds
+            }
+        }
+        var i = 0
+        let cpu0 = threadCPU()
+        while i < speech.count {
+            let n = min(160, speech.count - i)
+            try speech.withUnsafeBufferPointer { try engine.push($0.baseAddress! + i, count: n) }
+            i += n
+            try drain()
+        }
+        try engine.flush()
+        try drain()
+        let cpu = threadCPU() - cpu0
+        let count = frames.count / m.outputSize
+        var maxDiff: Float = 0, scale: Float = 0, sq = 0.0, ref = 0.0
+        for j in 0..<min(frames.count, offline.count) {
+            let dd = frames[j] - offline.data[j]
+            maxDiff = max(maxDiff, abs(dd))
+            scale = max(scale, abs(offline.data[j]))
+            sq += Double(dd) * Double(dd)
+            ref += Double(offline.data[j]) * Double(offline.data[j])
+        }
+        let st = engine.stats
+        let per = 1000 / Double(max(count, 1))
+        print(String(format: "| %d | %.1e | %.1e | %.1f | %.1f | %.3f | %.3f | %.3f | %d |", count, maxDiff / max(scale, 1e-30), (sq / max(ref, 1e-30)).squareRoot(),
+                     1000 * latency / Double(max(count, 1)), delay / 16, cpu * per, st.encoderSeconds * per, st.decoderSeconds * per, engine.byteCount / 1024))
+        if count != offline.rows { print("(frame count \(count) differs from offline \(offline.rows))") }
     }
 }
 

@@ -1,7 +1,8 @@
 /* Stream C ABI test, C99 with -Wall -Wextra -Werror -pedantic: every stream function, every error
  * path, and the real-time claims: push/pull allocate nothing (malloc and friends are interposed
  * here and counted) and take no lock in Mimetic's code (pthread_mutex_lock is counted too).
- * Usage: test_stream_abi VOCASET_MODEL MIMIC_MODEL */
+ * Usage: test_stream_abi VOCASET_MODEL MIMIC_MODEL [REALTIME_MODEL]
+ * (a model with the real-time encoder: the same real-time claims on its frame-by-frame path) */
 #define _GNU_SOURCE
 #include "mimetic.h"
 
@@ -349,6 +350,57 @@ int main(int argc, char **argv) {
         CHECK(frames == (int)((20000 - 400) / 320 + 2) / 2, "Mimic frames %d", frames);
         mimetic_stream_free(s2);
         free(motion); free(mcode);
+    }
+
+    /* The real-time encoder: frame by frame as audio arrives, allocation-free too. */
+    if (argc > 3) {
+        mimetic_model *rt = NULL;
+        mimetic_model_info ri;
+        float *rframe;
+        double latency = 0;
+        long rt_allocs, rt_locks, rt_openblas = 0;
+        size_t k;
+        CHECK(mimetic_model_load(argv[3], &rt) == MIMETIC_OK && rt, "load realtime: %s", mimetic_last_error());
+        if (rt) {
+            memset(&ri, 0, sizeof ri);
+            ri.struct_size = sizeof ri;
+            mimetic_model_get_info(rt, &ri);
+            rframe = (float *)malloc((size_t)ri.output_size * sizeof *rframe);
+            for (k = 0; k < n; ++k) if (!isfinite(audio[k]) || fabsf(audio[k]) > 1) audio[k] = 0;
+            mimetic_stream_params_init(&params);
+            CHECK(mimetic_stream_create(rt, &params, NULL, 0, &s2) == MIMETIC_OK, "realtime stream: %s", mimetic_last_error());
+            CHECK(mimetic_stream_get_latency(s2, &latency) == MIMETIC_OK && latency > 0 && latency <= 0.05, "realtime latency %f", latency);
+            printf("realtime encoder: latency %.1f ms\n", latency * 1000);
+            threads_before = mimetic_get_threads();
+            mimetic_set_threads(1);
+            next = 0; final = 0; frames = 0;
+            CHECK(mimetic_stream_push_audio(s2, audio, 1600) == MIMETIC_OK, "push");
+            frames += drain(s2, rframe, (size_t)ri.output_size, &next, &final);
+            before_alloc = allocations;
+            locks = 0;
+            counting = 1;
+            for (i = 1600; i + 160 <= n; i += 160) {
+                if (mimetic_stream_push_audio(s2, audio + i, 160) != MIMETIC_OK) { counting = 0; CHECK(0, "push failed"); break; }
+                frames += drain(s2, rframe, (size_t)ri.output_size, &next, &final);
+            }
+            counting = 0;
+            rt_allocs = allocations - before_alloc;
+            rt_locks = locks_outside_openblas(locks, &rt_openblas);
+            mimetic_set_threads(threads_before);
+            CHECK(rt_allocs == 0, "realtime push/pull allocated %ld times", rt_allocs);
+            CHECK(rt_locks == 0, "realtime push/pull locked %ld times outside OpenBLAS", rt_locks);
+            printf("realtime encoder, one BLAS thread: %ld allocations, %ld mutex locks outside OpenBLAS (%ld in OpenBLAS) over %d push/pull cycles, %d frames before the flush\n",
+                   rt_allocs, rt_locks, rt_openblas, (int)((n - 1600) / 160), frames);
+            CHECK(frames > 0, "frames come before the flush");
+            CHECK(mimetic_stream_push_audio(s2, audio + i, n - i) == MIMETIC_OK, "push the rest");
+            CHECK(mimetic_stream_flush(s2) == MIMETIC_OK, "flush");
+            frames += drain(s2, rframe, (size_t)ri.output_size, &next, &final);
+            CHECK(frames == (int)((long long)n * ri.fps / 16000), "realtime frames %d, expected floor(N fps / 16000) = %d",
+                  frames, (int)((long long)n * ri.fps / 16000));
+            mimetic_stream_free(s2);
+            CHECK(mimetic_model_free(rt) == MIMETIC_OK, "free realtime model");
+            free(rframe);
+        }
     }
 
     mimetic_stream_free(s);

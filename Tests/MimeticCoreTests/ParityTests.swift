@@ -10,7 +10,8 @@ import XCTest
 /// magnitude on each side.
 final class ParityTests: XCTestCase {
     static let tolerance: Float = 1e-4
-    static let stages = ["audio_normalized", "cnn", "aligned", "encoder", "audio_features", "style_code", "decoder", "offsets", "vertices"]
+    static let stages = ["audio_normalized", "cnn", "aligned", "mel", "downsampled", "encoder", "audio_features", "style_code", "decoder",
+                         "offsets", "vertices"]
 
     func check(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let modelFile = "\(name).model.safetensors", expectedFile = "\(name).expected.safetensors"
@@ -59,6 +60,11 @@ final class ParityTests: XCTestCase {
     func testFaceFormerBeyondWindow() throws { try check("faceformer_window") }
     func testImitatorBeyondWindow() throws { try check("imitator_window") }
     func testMimicBeyondWindow() throws { try check("mimic_window") }
+    /// The real-time encoder (log-mel front end, causal conv stack) under an Imitator head, 30 fps.
+    func testRealtimeEncoderImitator() throws { try check("realtime_imitator") }
+    /// The real-time encoder at 25 fps (4 mel frames per frame, dilation and lookahead in several
+    /// layers) under a FaceFormer head.
+    func testRealtimeEncoderFaceFormer() throws { try check("realtime_faceformer") }
 
     /// A Mimic style code given directly must reproduce the run from reference motion.
     func testMimicStyleCodeInput() throws {

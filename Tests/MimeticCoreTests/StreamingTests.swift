@@ -4,7 +4,9 @@ import XCTest
 
 /// The streaming engine against the offline path, on the golden fixture models.
 final class StreamingTests: XCTestCase {
-    static let families = ["faceformer_vocaset", "faceformer_biwi", "imitator_zeros", "imitator_style", "mimic_conv", "mimic_interp", "wav2vec2_layer"]
+    static let families = ["faceformer_vocaset", "faceformer_biwi", "imitator_zeros", "imitator_style", "mimic_conv", "mimic_interp", "wav2vec2_layer",
+                           "realtime_imitator", "realtime_faceformer"]
+    static let realtime = ["realtime_imitator", "realtime_faceformer"]
 
     struct Case {
         let model: MimeticModel
@@ -56,7 +58,13 @@ final class StreamingTests: XCTestCase {
             XCTAssertTrue(a.data == b.data, "\(name): push chunking changed the output (max diff \(Fixtures.relativeError(a, b)))")
             XCTAssertTrue(a.data.allSatisfy { $0.isFinite }, "\(name): non-finite output")
             XCTAssertEqual(infos.map(\.frameIndex), Array(0..<infos.count))
-            XCTAssertEqual(infos.filter(\.isFinal).map(\.frameIndex), [infos.count - 1])
+            if Self.realtime.contains(name) {
+                // A real-time stream may emit the last frame before the flush (its lookahead was
+                // in); it is marked final only if it was still queued then.
+                XCTAssertTrue(infos.filter(\.isFinal).map(\.frameIndex).allSatisfy { $0 == infos.count - 1 })
+            } else {
+                XCTAssertEqual(infos.filter(\.isFinal).map(\.frameIndex), [infos.count - 1])
+            }
         }
     }
 
@@ -66,7 +74,7 @@ final class StreamingTests: XCTestCase {
     func testWholeContextStreamingEqualsOffline() throws {
         for name in ["faceformer_biwi", "mimic_conv"] {
             let c = try load(name)
-            let enc = c.model.encoder
+            let enc = c.model.wav2vec!
             let n = Double(c.audio.count)
             let mean = c.audio.reduce(0.0) { $0 + Double($1) } / n
             let variance = c.audio.reduce(0.0) { $0 + (Double($1) - mean) * (Double($1) - mean) } / n
@@ -93,6 +101,93 @@ final class StreamingTests: XCTestCase {
             print("whole-context stream vs offline \(name): \(err)")
             XCTAssertLessThanOrEqual(err, 1e-4, name)
         }
+    }
+
+    /// The real-time encoder streams exactly: pushed in odd chunk sizes, a stream gives offline
+    /// animation (same frame count, ≤ 1e-5 relative; the only difference is float rounding of
+    /// one-row products against whole-utterance ones).
+    func testRealtimeStreamingEqualsOffline() throws {
+        for name in Self.realtime {
+            let c = try load(name)
+            let offline = try c.model.animate(audio: c.audio, style: .code(c.style)).offsets
+            for chunks in [[1, 7, 333, 1000, 2], [160], [c.audio.count]] {
+                let (streamed, infos) = try stream(c, params: StreamParams(), chunks: chunks)
+                XCTAssertEqual(streamed.rows, offline.rows, "\(name): frame count")
+                guard streamed.rows == offline.rows else { continue }
+                let err = Fixtures.relativeError(streamed, offline)
+                print("realtime stream vs offline \(name) chunks \(chunks.count == 1 ? "\(chunks[0])" : "odd"): \(err)")
+                XCTAssertLessThanOrEqual(err, 1e-5, name)
+                XCTAssertEqual(infos.map(\.frameIndex), Array(0..<offline.rows))
+                if chunks == [c.audio.count] {   // nothing pulled before the flush: the last frame is marked
+                    XCTAssertEqual(infos.filter(\.isFinal).map(\.frameIndex), [offline.rows - 1], name)
+                }
+            }
+            // And the reference's vertices (PyTorch, offline) within the parity tolerance.
+            let (streamed, _) = try stream(c, params: StreamParams(), chunks: [441])
+            XCTAssertLessThanOrEqual(Fixtures.relativeError(streamed, c.expected["offsets"]!), ParityTests.tolerance, name)
+        }
+    }
+
+    /// A real-time stream computes frame t as soon as its interval is complete and the audio its
+    /// lookahead needs has arrived, not later; the stream's latency says how long that is.
+    func testRealtimeFramesComeAsSoonAsTheirAudio() throws {
+        for name in Self.realtime {
+            let c = try load(name)
+            let rt = c.model.realtime!
+            let engine = try StreamEngine(model: c.model, params: StreamParams(), style: c.style)
+            var out = [Float](repeating: 0, count: c.model.outputSize)
+            var got = 0
+            var pushed = 0
+            var worst = 0.0
+            while pushed < c.audio.count {
+                let m = min(37, c.audio.count - pushed)
+                try c.audio.withUnsafeBufferPointer { try engine.push($0.baseAddress! + pushed, count: m) }
+                pushed += m
+                let before = got
+                while try out.withUnsafeMutableBufferPointer({ try engine.pull(into: $0.baseAddress!, capacity: $0.count) }) != nil { got += 1 }
+                var ready = 0
+                while ready < rt.frames(samples: pushed), (ready + 1) * 16000 <= pushed * rt.fps, rt.samplesNeeded(frame: ready) <= pushed { ready += 1 }
+                XCTAssertEqual(got, ready, "\(name): \(pushed) samples pushed")
+                // The newest frame was not ready one push earlier: its delay exceeded what had been pushed then.
+                if got > before { worst = max(worst, Double(pushed - m) - Double((got - 1) * 16000) / Double(rt.fps)) }
+            }
+            XCTAssertLessThanOrEqual(worst, rt.streamDelaySamples + 1, name)
+            XCTAssertEqual(engine.algorithmicLatency, rt.streamDelaySamples / 16000, accuracy: 1e-12)
+            print("realtime \(name): lookahead \(rt.lookaheadSamples / 16) ms, stream delay \(rt.streamDelaySamples / 16) ms, state \(engine.byteCount / 1024) KiB")
+        }
+        // The 30 fps fixture has the default layout's lookahead: window centre + two mel frames.
+        let rt = try load("realtime_imitator").model.realtime!
+        XCTAssertEqual(rt.lookaheadSamples, 200 + 2 * 16000.0 / 90, accuracy: 1)
+        XCTAssertLessThanOrEqual(rt.streamDelaySamples, 800)   // ≤ 50 ms
+    }
+
+    func testRealtimeSnapshotRestoreAndReset() throws {
+        let c = try load("realtime_faceformer")
+        let engine = try StreamEngine(model: c.model, params: StreamParams(), style: c.style)
+        let half = c.audio.count / 2 + 17
+        try c.audio.withUnsafeBufferPointer { try engine.push($0.baseAddress!, count: half) }
+        var out = [Float](repeating: 0, count: c.model.outputSize)
+        _ = try out.withUnsafeMutableBufferPointer { try engine.pull(into: $0.baseAddress!, capacity: $0.count) }
+        var snapshot = [UInt8](repeating: 0, count: engine.byteCount)
+        try snapshot.withUnsafeMutableBytes { try engine.snapshot(into: $0.baseAddress!, capacity: $0.count) }
+        func rest() throws -> [Float] {
+            try c.audio.withUnsafeBufferPointer { try engine.push($0.baseAddress! + half, count: c.audio.count - half) }
+            try engine.flush()
+            var all: [Float] = []
+            while try out.withUnsafeMutableBufferPointer({ try engine.pull(into: $0.baseAddress!, capacity: $0.count) }) != nil { all += out }
+            return all
+        }
+        let first = try rest()
+        try snapshot.withUnsafeBytes { try engine.restore(from: $0.baseAddress!, size: $0.count) }
+        XCTAssertEqual(try rest(), first)
+        // After a reset the stream starts over: the whole utterance again equals a fresh stream.
+        engine.reset()
+        try c.audio.withUnsafeBufferPointer { try engine.push($0.baseAddress!, count: $0.count) }
+        try engine.flush()
+        var again: [Float] = []
+        while try out.withUnsafeMutableBufferPointer({ try engine.pull(into: $0.baseAddress!, capacity: $0.count) }) != nil { again += out }
+        let (fresh, _) = try stream(c, params: StreamParams(), chunks: [c.audio.count])
+        XCTAssertEqual(again, fresh.data)
     }
 
     /// Given identical audio features, the decoder a stream runs (per-frame output projection)

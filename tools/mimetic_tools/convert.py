@@ -661,7 +661,15 @@ def infer_config(state_dict: Mapping, family: Optional[str] = None, extra: Optio
 
 def _infer_config(sd: Mapping, family: str, extra: Mapping, overrides: dict, dataset_flag) -> dict:
     lay = _LAYOUT[family]
-    encoder = _infer_encoder(sd, family, overrides)
+    realtime = _is_realtime(overrides.get("encoder"))
+    if realtime:
+        # The real-time encoder is not in the checkpoint (its config and tensors come from
+        # mimetic_tools.realtime_encoder); only the head is inferred from the keys.
+        encoder = copy.deepcopy(dict(overrides["encoder"]))
+        if not _is_int(encoder.get("hidden_size")):
+            raise ConversionError("a realtime encoder section must give hidden_size")
+    else:
+        encoder = _infer_encoder(sd, family, overrides)
     hidden = encoder["hidden_size"]
 
     amap = _require_shape(sd, lay["audio_map"] + "weight", family)
@@ -747,6 +755,10 @@ def _infer_config(sd: Mapping, family: str, extra: Mapping, overrides: dict, dat
         raise ConversionError(f"motion output size {motion_dim} is not a multiple of 3")
     if over_align is not None and family != "mimic":
         frames_offset = 0
+    if realtime:  # the encoder emits one row per motion frame at the model's fps
+        align, frames_offset = "native", 0
+        if "fps" not in overrides:
+            raise ConversionError("a realtime encoder needs the model fps in the overrides")
 
     cfg["fps"] = fps
     cfg["num_vertices"] = motion_dim // 3
@@ -809,6 +821,9 @@ def _infer_config(sd: Mapping, family: str, extra: Mapping, overrides: dict, dat
 _ENC_KEYS = ["type", "conv_dim", "conv_kernel", "conv_stride", "conv_bias", "feat_extract_norm",
              "hidden_size", "num_layers", "num_heads", "intermediate_size", "pos_conv_kernel",
              "pos_conv_groups", "layer_norm_eps", "stable_layer_norm", "input_norm_eps"]
+_RT_ENC_KEYS = ["type", "n_fft", "win_length", "window_ahead", "n_mels", "f_min", "f_max", "mel_scale",
+                "log_floor", "subframes", "hidden_size", "mel_kernel", "mel_dilation", "mel_lookahead",
+                "down_kernel", "down_lookahead", "kernel", "dilation", "lookahead", "layer_norm_eps"]
 _DEC_KEYS = ["d_model", "num_heads", "ffn_dim", "num_layers", "norm", "norm_eps", "attention_bias",
              "positional", "period", "max_seq_len"]
 _IMI_KEYS = ["start_token", "mlp_layers", "leaky_slope"]
@@ -825,6 +840,80 @@ def _is_int(v) -> bool:
 def _is_num(v) -> bool:
     return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and \
         math.isfinite(float(v))
+
+
+def _is_realtime(enc) -> bool:
+    return isinstance(enc, Mapping) and enc.get("type") == "realtime"
+
+
+def realtime_encoder_errors(enc: Mapping) -> List[str]:
+    """Problems in a realtime encoder section (docs/model-format.md; the same checks as the runtime's)."""
+    errs: List[str] = []
+
+    def ints(key, lo, hi):
+        v = enc[key]
+        if not _is_int(v) or not lo <= v <= hi:
+            errs.append(f"encoder.{key} must be an integer in [{lo}, {hi}], got {v!r}")
+            return False
+        return True
+
+    if ints("n_fft", 16, 8192) and enc["n_fft"] & (enc["n_fft"] - 1):
+        errs.append(f"encoder.n_fft must be a power of two, got {enc['n_fft']}")
+    if ints("win_length", 1, 8192) and _is_int(enc["n_fft"]) and enc["win_length"] > enc["n_fft"]:
+        errs.append(f"encoder.win_length {enc['win_length']} exceeds n_fft {enc['n_fft']}")
+    if ints("window_ahead", 0, 8192) and _is_int(enc["win_length"]) and enc["window_ahead"] > enc["win_length"]:
+        errs.append(f"encoder.window_ahead {enc['window_ahead']} exceeds win_length {enc['win_length']}")
+    ints("n_mels", 1, 1024)
+    ints("subframes", 1, 64)
+    ints("hidden_size", 1, 16384)
+    if not (_is_num(enc["f_min"]) and _is_num(enc["f_max"]) and 0 <= enc["f_min"] < enc["f_max"] <= 8000):
+        errs.append(f"encoder.f_min/f_max must satisfy 0 <= f_min < f_max <= 8000, got {enc['f_min']!r}, "
+                    f"{enc['f_max']!r}")
+    if enc["mel_scale"] != "htk":
+        errs.append(f"encoder.mel_scale must be 'htk', got {enc['mel_scale']!r}")
+    for k in ("log_floor", "layer_norm_eps"):
+        if not _is_num(enc[k]) or enc[k] <= 0:
+            errs.append(f"encoder.{k} must be a positive number, got {enc[k]!r}")
+    for group in (("mel_kernel", "mel_dilation", "mel_lookahead"), ("kernel", "dilation", "lookahead")):
+        lists = [enc[k] for k in group]
+        if not all(isinstance(x, (list, tuple)) and all(_is_int(i) for i in x) for x in lists):
+            errs.append(f"encoder.{'/'.join(group)} must be lists of integers")
+        elif len({len(x) for x in lists}) != 1 or len(lists[0]) > 64:
+            errs.append(f"encoder.{'/'.join(group)} must have equal lengths (at most 64)")
+        else:
+            for i, (k, d, a) in enumerate(zip(*lists)):
+                if not (1 <= k <= 64 and 1 <= d <= 1024 and 0 <= a <= (k - 1) * d):
+                    errs.append(f"encoder.{group[0]}[{i}]: need 1 <= kernel <= 64, 1 <= dilation <= 1024, "
+                                f"0 <= lookahead <= (kernel - 1) * dilation; got {k}, {d}, {a}")
+    if ints("down_kernel", 1, 256) and ints("down_lookahead", 0, 255) and \
+            enc["down_lookahead"] > enc["down_kernel"] - 1:
+        errs.append(f"encoder.down_lookahead {enc['down_lookahead']} exceeds down_kernel - 1")
+    return errs
+
+
+def realtime_encoder_tensors(enc: Mapping) -> "OrderedDict[str, Tuple[int, ...]]":
+    """Canonical tensors of a realtime encoder (conv weights [out, kernel, in])."""
+    H, M = enc["hidden_size"], enc["n_mels"]
+    out: "OrderedDict[str, Tuple[int, ...]]" = OrderedDict()
+    out["encoder.mel_norm.weight"] = (M,)
+    out["encoder.mel_norm.bias"] = (M,)
+
+    def block(name, k, c_in):
+        out[f"{name}.conv.weight"] = (H, k, c_in)
+        out[f"{name}.conv.bias"] = (H,)
+        out[f"{name}.norm.weight"] = (H,)
+        out[f"{name}.norm.bias"] = (H,)
+
+    c_in = M
+    for i, k in enumerate(enc["mel_kernel"]):
+        block(f"encoder.mel_layers.{i}", k, c_in)
+        c_in = H
+    block("encoder.down", enc["down_kernel"], c_in)
+    for i, k in enumerate(enc["kernel"]):
+        block(f"encoder.layers.{i}", k, H)
+    out["encoder.norm.weight"] = (H,)
+    out["encoder.norm.bias"] = (H,)
+    return out
 
 
 def validate_config(cfg: Mapping) -> None:
@@ -873,10 +962,14 @@ def validate_config(cfg: Mapping) -> None:
     else:
         pos_int("", "fps", cfg["fps"])
 
-    enc = section("encoder", _ENC_KEYS)
-    if enc is not None and all(k in enc for k in _ENC_KEYS):
+    realtime = _is_realtime(cfg.get("encoder"))
+    enc = section("encoder", _RT_ENC_KEYS if realtime else _ENC_KEYS)
+    if realtime:
+        if enc is not None and all(k in enc for k in _RT_ENC_KEYS):
+            errs.extend(realtime_encoder_errors(enc))
+    elif enc is not None and all(k in enc for k in _ENC_KEYS):
         if enc["type"] != "wav2vec2":
-            errs.append(f"encoder.type must be 'wav2vec2', got {enc['type']!r}")
+            errs.append(f"encoder.type must be 'wav2vec2' or 'realtime', got {enc['type']!r}")
         lists = [enc["conv_dim"], enc["conv_kernel"], enc["conv_stride"]]
         if not all(isinstance(x, (list, tuple)) and x and all(_is_int(i) and i > 0 for i in x) for x in lists):
             errs.append("encoder.conv_dim / conv_kernel / conv_stride must be non-empty lists of positive "
@@ -908,8 +1001,14 @@ def validate_config(cfg: Mapping) -> None:
 
     al = section("alignment", ["mode", "frames_offset"])
     if al is not None and "mode" in al:
-        if al["mode"] not in ("interpolate", "pairs", "conv"):
-            errs.append(f"alignment.mode must be interpolate | pairs | conv, got {al['mode']!r}")
+        if al["mode"] not in ("interpolate", "pairs", "conv", "native"):
+            errs.append(f"alignment.mode must be interpolate | pairs | conv | native, got {al['mode']!r}")
+        elif (al["mode"] == "native") != realtime:
+            errs.append("alignment.mode 'native' goes with encoder.type 'realtime' (and only with it), "
+                        f"got mode {al['mode']!r} with encoder type "
+                        f"{(cfg.get('encoder') or {}).get('type')!r}")
+        if realtime and al.get("frames_offset", 0) != 0:
+            errs.append("alignment.frames_offset must be 0 with a realtime encoder")
         if "frames_offset" in al and not _is_int(al["frames_offset"]):
             errs.append(f"alignment.frames_offset must be an integer, got {al['frames_offset']!r}")
 
@@ -966,11 +1065,7 @@ def validate_config(cfg: Mapping) -> None:
 
 def expected_tensors(cfg: Mapping, with_style_codes: bool = False) -> "OrderedDict[str, Tuple[int, ...]]":
     """Canonical tensor names and shapes a model with this config must contain (no optional assets)."""
-    enc, dec = cfg["encoder"], cfg["decoder"]
-    fam = cfg["family"]
-    H, F, d, Fd = enc["hidden_size"], enc["intermediate_size"], dec["d_model"], dec["ffn_dim"]
-    V3 = 3 * cfg["num_vertices"]
-    n = len(cfg["styles"]["names"])
+    enc = cfg["encoder"]
     out: "OrderedDict[str, Tuple[int, ...]]" = OrderedDict()
 
     def lin(name, o, i, bias=True):
@@ -982,6 +1077,16 @@ def expected_tensors(cfg: Mapping, with_style_codes: bool = False) -> "OrderedDi
         out[f"{name}.weight"] = (c,)
         out[f"{name}.bias"] = (c,)
 
+    if _is_realtime(enc):
+        out.update(realtime_encoder_tensors(enc))
+    else:
+        _wav2vec_tensors(enc, cfg, out, lin, norm)
+    _head_tensors(cfg, out, lin, norm, with_style_codes)
+    return out
+
+
+def _wav2vec_tensors(enc, cfg, out, lin, norm) -> None:
+    H, F = enc["hidden_size"], enc["intermediate_size"]
     c_prev = 1
     for i, (c, k) in enumerate(zip(enc["conv_dim"], enc["conv_kernel"])):
         out[f"encoder.conv.{i}.weight"] = (c, k, c_prev)
@@ -1006,6 +1111,15 @@ def expected_tensors(cfg: Mapping, with_style_codes: bool = False) -> "OrderedDi
     if cfg["alignment"]["mode"] == "conv":
         out["encoder.downsample.weight"] = (H, 15, H)
         out["encoder.downsample.bias"] = (H,)
+
+
+def _head_tensors(cfg, out, lin, norm, with_style_codes: bool) -> None:
+    """Everything after the encoder: the audio map, the decoder layers and the family head."""
+    enc, dec = cfg["encoder"], cfg["decoder"]
+    fam = cfg["family"]
+    H, d, Fd = enc["hidden_size"], dec["d_model"], dec["ffn_dim"]
+    V3 = 3 * cfg["num_vertices"]
+    n = len(cfg["styles"]["names"])
     lin("audio_map", d, H)
     for l in range(dec["num_layers"]):
         p = f"decoder.layers.{l}"
@@ -1049,7 +1163,6 @@ def expected_tensors(cfg: Mapping, with_style_codes: bool = False) -> "OrderedDi
         lin("style_encoder.output", d, d)
         if with_style_codes:
             out["style_codes"] = (n, d)
-    return out
 
 
 def check_tensors(cfg: Mapping, tensors: Mapping) -> None:
@@ -1131,15 +1244,23 @@ def _skip_patterns(family: str) -> List[str]:
     ]
 
 
-def convert_state_dict(state_dict: Mapping, config: Mapping, report: Optional[dict] = None
-                       ) -> "OrderedDict[str, np.ndarray]":
+def convert_state_dict(state_dict: Mapping, config: Mapping, report: Optional[dict] = None,
+                       encoder_tensors: Optional[Mapping] = None) -> "OrderedDict[str, np.ndarray]":
     """Convert an original state dict to canonical Mimetic tensors (float32 numpy arrays).
 
     If ``report`` is a dict it receives ``skipped`` (keys deliberately not converted),
     ``unexpected`` (unknown keys, also warned about) and ``filled`` (tensors synthesised, e.g. the
     zero biases of a Mimic decoder built under torch >= 2.1).
+
+    With a realtime encoder (``config["encoder"]["type"] == "realtime"``) only the head (audio map,
+    decoder, family head) is converted from ``state_dict``, whose encoder keys are skipped; the
+    encoder's canonical tensors are passed as ``encoder_tensors``
+    (``mimetic_tools.realtime_encoder``).
     """
     validate_config(config)
+    if _is_realtime(config["encoder"]) and encoder_tensors is None:
+        raise ConversionError("a realtime-encoder config needs the encoder's tensors (encoder_tensors; see "
+                              "mimetic_tools.realtime_encoder.export_model)")
     family = config["family"]
     prefix = _original_prefix(state_dict, family)
     try:
@@ -1161,6 +1282,11 @@ def convert_state_dict(state_dict: Mapping, config: Mapping, report: Optional[di
         report["skipped"] = skipped
         report["unexpected"] = unexpected
         report["filled"] = filled
+    if encoder_tensors is not None:
+        if not _is_realtime(config["encoder"]):
+            raise ConversionError("encoder_tensors is only for realtime-encoder configs")
+        enc = OrderedDict((k, np.ascontiguousarray(_np(v), dtype=np.float32)) for k, v in encoder_tensors.items())
+        out = OrderedDict(list(enc.items()) + [(k, v) for k, v in out.items() if k not in enc])
     check_tensors(config, out)
     return out
 
@@ -1190,8 +1316,34 @@ def _convert(sd: Dict[str, Any], config: Mapping):
             out[f"{dst}.{q}.bias"] = np.ascontiguousarray(b[j * dd:(j + 1) * dd])
         copy_lin(f"{dst}.o", f"{s}.out_proj")
 
-    # --- wav2vec 2.0 ---------------------------------------------------------------------------
-    w = lay["wav2vec"]
+    # --- wav2vec 2.0 (a realtime encoder's tensors come from mimetic_tools.realtime_encoder) -------
+    if not _is_realtime(enc):
+        _convert_wav2vec(sd, config, src, out, copy_lin)
+    elif family == "mimic" and src.has("audio_encoder.down_sample.weight"):
+        raise ConversionError("a realtime encoder emits motion-rate features itself: the Mimic head must not "
+                              "have a down-sampling conv (audio_encoder.down_sample.*)")
+    copy_lin("audio_map", lay["audio_map"].rstrip("."))
+    _convert_head(sd, config, src, out, copy_lin, split_in_proj, filled)
+
+    # --- leftovers -------------------------------------------------------------------------------
+    skip_rx = [re.compile(p) for p in _skip_patterns(family)]
+    if _is_realtime(enc):  # whatever stands in the encoder's place is not part of the head
+        skip_rx.append(re.compile(re.escape(lay["wav2vec"])))
+    skipped, unexpected = [], []
+    for k in sd:
+        if k in src.used:
+            continue
+        if any(r.match(k) for r in skip_rx):
+            skipped.append(k)
+        else:
+            unexpected.append(k)
+    return out, skipped, unexpected, filled
+
+
+def _convert_wav2vec(sd, config, src, out, copy_lin) -> None:
+    family = config["family"]
+    enc = config["encoder"]
+    w = _LAYOUT[family]["wav2vec"]
     fe = _feature_extractor_prefix(sd, w)
     for i in range(len(enc["conv_dim"])):
         s = f"{fe}conv_layers.{i}"
@@ -1230,8 +1382,12 @@ def _convert(sd: Dict[str, Any], config: Mapping):
     elif family == "mimic" and src.has("audio_encoder.down_sample.weight"):
         raise ConversionError(f"alignment '{config['alignment']['mode']}' was requested, but the checkpoint has "
                               "a down-sampling conv (audio_encoder.down_sample.*): it is a 'conv' model")
-    copy_lin("audio_map", lay["audio_map"].rstrip("."))
 
+
+def _convert_head(sd, config, src, out, copy_lin, split_in_proj, filled) -> None:
+    family = config["family"]
+    dec = config["decoder"]
+    lay = _LAYOUT[family]
     # --- decoder layers --------------------------------------------------------------------------
     dp = lay["decoder"]
     if family == "mimic":
@@ -1292,18 +1448,6 @@ def _convert(sd: Dict[str, Any], config: Mapping):
             copy_lin(f"{dst}.ffn.down", f"{s}.linear2")
             copy_lin(f"{dst}.norm2", f"{s}.norm2")
         copy_lin("style_encoder.output", "style_encoder.feature_map")
-
-    # --- leftovers -------------------------------------------------------------------------------
-    skip_rx = [re.compile(p) for p in _skip_patterns(family)]
-    skipped, unexpected = [], []
-    for k in sd:
-        if k in src.used:
-            continue
-        if any(r.match(k) for r in skip_rx):
-            skipped.append(k)
-        else:
-            unexpected.append(k)
-    return out, skipped, unexpected, filled
 
 
 # =================================================================================================

@@ -3,17 +3,25 @@ import Dispatch
 /// Arithmetic of one offline run, counted from the config (multiply-add = 2 FLOP), so benchmarks
 /// can report achieved GFLOP/s against the machine's sgemm peak.
 public struct Cost: Sendable {
-    public var cnn: Double = 0
+    public var mel: Double = 0           // real-time encoder: the log-mel front end
+    public var cnn: Double = 0           // wav2vec 2.0 CNN, or the real-time encoder's conv stack
     public var transformer: Double = 0   // projection, positional conv, layers, downsample, audio map
     public var decoder: Double = 0       // autoregressive steps
     public var motionOut: Double = 0     // output projection (and Imitator's MLP)
-    public var total: Double { cnn + transformer + decoder + motionOut }
+    public var total: Double { mel + cnn + transformer + decoder + motionOut }
 }
 
 extension MimeticModel {
     public func cost(samples n: Int) -> Cost {
-        let e = config.encoder
         var c = Cost()
+        if let rt = realtime {
+            (c.mel, c.cnn) = rt.cost(samples: n)
+            let frames = Double(rt.frames(samples: n))
+            c.transformer = 2 * frames * Double(rt.hiddenSize) * Double(config.decoder.d_model)   // the audio map
+            decoderCost(frames: frames, &c)
+            return c
+        }
+        let e = wav2vec!.config
         var len = n, inCh = 1
         for i in 0..<e.conv_dim.count {
             len = len >= e.conv_kernel[i] ? (len - e.conv_kernel[i]) / e.conv_stride[i] + 1 : 0
@@ -25,7 +33,7 @@ extension MimeticModel {
         switch config.alignment.mode {
         case .interpolate: ta = Alignment.interpolatedFrames(cnnFrames: l, fps: config.fps, offset: config.alignment.frames_offset ?? 0)
         case .pairs: ta = l - l % 2
-        case .conv: ta = l
+        case .conv, .native: ta = l
         }
         let t = Double(ta), h = Double(e.hidden_size), f = Double(e.intermediate_size)
         c.transformer += 2 * t * Double(inCh) * h
@@ -38,13 +46,17 @@ extension MimeticModel {
         }
         let dm = Double(config.decoder.d_model)
         c.transformer += 2 * rows * h * dm
-        let frames = config.alignment.mode == .pairs ? rows / 2 : rows
+        decoderCost(frames: config.alignment.mode == .pairs ? rows / 2 : rows, &c)
+        return c
+    }
+
+    private func decoderCost(frames: Double, _ c: inout Cost) {
+        let dm = Double(config.decoder.d_model)
         let window = Double(config.decoder.max_seq_len)
         let perFrame = Double(config.decoder.num_layers) * (2 * 6 * dm * dm + 2 * 2 * dm * Double(config.decoder.ffn_dim))
         c.decoder = frames * perFrame + 2 * 2 * dm * (frames * min(frames, window) / 2) + frames * 2 * dm * dm
         c.motionOut = 2 * frames * dm * Double(outputSize)
         if let im = config.imitator { c.motionOut += 2 * frames * dm * dm * Double(im.mlp_layers) }
-        return c
     }
 }
 

@@ -13,7 +13,9 @@ public final class MimeticModel: @unchecked Sendable {
     public let triangles: [Int32]?
     public let lipVertices: [Int32]?
 
-    let encoder: Wav2Vec2Encoder
+    /// The audio encoder: wav2vec 2.0 or the real-time encoder (exactly one is set).
+    let wav2vec: Wav2Vec2Encoder?
+    let realtime: RealtimeEncoder?
     let downsample: Conv1d?
     let audioMap: Linear
     let decoder: AutoregressiveDecoder
@@ -47,11 +49,19 @@ public final class MimeticModel: @unchecked Sendable {
         let c = try ModelConfig.decode(json: json, source: src)
         config = c
         try store.validateAllFinite()
-        encoder = try Wav2Vec2Encoder(store, config: c.encoder)
+        switch c.encoder {
+        case .wav2vec2(let e):
+            wav2vec = try Wav2Vec2Encoder(store, config: e)
+            realtime = nil
+        case .realtime(let r):
+            wav2vec = nil
+            realtime = try RealtimeEncoder(store, config: r, fps: c.fps)
+        }
+        let hidden = c.encoder.hiddenSize
         downsample = c.alignment.mode == .conv
-            ? try Conv1d(store, "encoder.downsample", in: c.encoder.hidden_size, out: c.encoder.hidden_size, kernel: 15, stride: 2, padding: 7, bias: true)
+            ? try Conv1d(store, "encoder.downsample", in: hidden, out: hidden, kernel: 15, stride: 2, padding: 7, bias: true)
             : nil
-        audioMap = try Linear(store, "audio_map", in: c.encoder.hidden_size, out: c.decoder.d_model)
+        audioMap = try Linear(store, "audio_map", in: hidden, out: c.decoder.d_model)
         decoder = try AutoregressiveDecoder(store, config: c.decoder)
         switch c.family {
         case .faceformer: head = .faceformer(try FaceFormerHead(store, config: c))
@@ -81,7 +91,31 @@ public final class MimeticModel: @unchecked Sendable {
     public var outputSize: Int { config.outputSize }
     public var styleNames: [String] { config.styleNames }
     /// The fewest 16 kHz samples that make one motion frame.
-    public var minimumSamples: Int { encoder.minimumSamples }
+    public var minimumSamples: Int { wav2vec?.minimumSamples ?? realtime!.minimumSamples }
+
+    /// Motion frames an utterance of `n` samples (16 kHz) makes.
+    public func frameCount(samples n: Int) -> Int {
+        if let rt = realtime { return rt.frames(samples: n) }
+        let w = wav2vec!
+        let l = w.cnnFrames(samples: n)
+        switch config.alignment.mode {
+        case .interpolate: return max(0, Alignment.interpolatedFrames(cnnFrames: l, fps: config.fps, offset: config.alignment.frames_offset ?? 0))
+        case .pairs: return l / 2
+        case .conv: return (l + 1) / 2
+        case .native: return l
+        }
+    }
+
+    /// The audio a stream of this model needs beyond a frame's time before it can compute the
+    /// frame, at 16 kHz, for the real-time encoder (nil for wav2vec 2.0, whose streams use the
+    /// lookahead and hop they are given).
+    public var realtimeDelaySamples: Double? { realtime?.streamDelaySamples }
+    /// The real-time encoder's lookahead: audio a frame's features depend on beyond its time, at 16 kHz.
+    public var realtimeLookaheadSamples: Double? { realtime?.lookaheadSamples }
+    /// Parameters of the audio encoder (its `encoder.*` tensors and the audio map).
+    public var encoderParameterCount: Int {
+        store.tensorNames.filter { $0.hasPrefix("encoder.") || $0.hasPrefix("audio_map.") }.reduce(0) { $0 + (store.shape(of: $1)?.reduce(1, *) ?? 0) }
+    }
 
     // MARK: Audio → features
 
@@ -99,11 +133,22 @@ public final class MimeticModel: @unchecked Sendable {
         if let i = audio.firstIndex(where: { !$0.isFinite }) {
             throw MimeticError.invalidAudio("sample \(i) is \(audio[i]) (NaN or Inf)")
         }
-        guard audio.count >= encoder.minimumSamples else {
-            throw MimeticError.invalidAudio("\(audio.count) samples is too short: the encoder needs at least \(encoder.minimumSamples) (\(encoder.minimumSamples * 1000 / config.sample_rate) ms at \(config.sample_rate) Hz)")
+        guard audio.count >= minimumSamples else {
+            throw MimeticError.invalidAudio("\(audio.count) samples is too short: the encoder needs at least \(minimumSamples) (\(minimumSamples * 1000 / config.sample_rate) ms at \(config.sample_rate) Hz)")
         }
+        if let rt = realtime {
+            var clock = timer?.start()
+            let hidden = rt.features(audio, recorder: recorder, timer: timer)
+            clock = timer?.start()
+            let features = audioMap(hidden)
+            recorder?.record("audio_features", features)
+            timer?.lap("audio_map", &clock)
+            progress?(1, 1)
+            return AudioFeatures(features: features, frames: features.rows, keysPerFrame: 1)
+        }
+        let encoder = wav2vec!
         var clock = timer?.start()
-        let normalized = Wav2Vec2Encoder.normalize(audio, eps: config.encoder.input_norm_eps)
+        let normalized = Wav2Vec2Encoder.normalize(audio, eps: encoder.config.input_norm_eps)
         recorder?.record("audio_normalized", Matrix(rows: normalized.count, cols: 1, data: normalized))
         let cnn = encoder.cnn(normalized)
         recorder?.record("cnn", cnn)
@@ -118,7 +163,7 @@ public final class MimeticModel: @unchecked Sendable {
         case .pairs:
             guard l >= 2 else { throw MimeticError.invalidAudio("\(audio.count) samples make no motion frame (two audio frames per motion frame)") }
             aligned = cnn.rows(0..<(l - l % 2))
-        case .conv:
+        case .conv, .native:   // native: the realtime encoder's (validate() pairs them)
             aligned = cnn
         }
         recorder?.record("aligned", aligned)

@@ -84,26 +84,32 @@ public final class StreamEngine: @unchecked Sendable {
     /// Worst-case delay between the end of a frame's audio and the frame being ready, when audio
     /// arrives in real time: the hop, the lookahead, the CNN's chunk and receptive field, the frames
     /// the alignment needs beyond the frame itself, and the resampler's look-ahead.
+    /// For the real-time encoder: the encoder's own lookahead (or the rest of the frame's
+    /// interval, if longer) and the resampler's look-ahead; the lookahead, hop and left-context
+    /// params do not apply.
     public var algorithmicLatency: Double {
+        let resamplerDelay = Double(resampler?.latency ?? 0) / Double(params.sampleRate)
+        if let rt = model.realtime { return rt.streamDelaySamples / 16000 + resamplerDelay }
         let extra50: Double
         switch model.config.alignment.mode {
         case .interpolate: extra50 = 2
         case .pairs: extra50 = 2
-        case .conv: extra50 = 8
+        case .conv, .native: extra50 = 8
         }
-        let resamplerDelay = Double(resampler?.latency ?? 0) / Double(params.sampleRate)
         return Double(params.hopMs + params.lookaheadMs) / 1000 + Double(layout.chunkSamples + 400) / 16000
             + extra50 * 0.02 + resamplerDelay
     }
 
     // MARK: Regions
 
-    private var header: UnsafeMutablePointer<StreamHeader> { (base + layout.header).assumingMemoryBound(to: StreamHeader.self) }
-    private func floats(_ offset: Int) -> UnsafeMutablePointer<Float> { (base + offset).assumingMemoryBound(to: Float.self) }
+    /// The wav2vec 2.0 encoder (the hop-window path runs only for wav2vec 2.0 models).
+    private var w2v: Wav2Vec2Encoder { model.wav2vec! }
+    var header: UnsafeMutablePointer<StreamHeader> { (base + layout.header).assumingMemoryBound(to: StreamHeader.self) }
+    func floats(_ offset: Int) -> UnsafeMutablePointer<Float> { (base + offset).assumingMemoryBound(to: Float.self) }
     private var stagingCounts: UnsafeMutablePointer<Int> { (base + layout.stagingCounts).assumingMemoryBound(to: Int.self) }
     private var gnStats: UnsafeMutablePointer<Double> { (base + layout.gnStats).assumingMemoryBound(to: Double.self) }
-    private var decoderState: UnsafeMutablePointer<Float> { floats(layout.decoderState) }
-    private var records: UnsafeMutablePointer<FrameRecord> { (base + layout.queueRecords).assumingMemoryBound(to: FrameRecord.self) }
+    var decoderState: UnsafeMutablePointer<Float> { floats(layout.decoderState) }
+    var records: UnsafeMutablePointer<FrameRecord> { (base + layout.queueRecords).assumingMemoryBound(to: FrameRecord.self) }
 
     private func resetCounters() {
         let h = header
@@ -113,9 +119,10 @@ public final class StreamEngine: @unchecked Sendable {
                                  audioCount: 0, inputSum: 0, inputSumSq: 0, inputSamples: 0, gnFrames: 0, cnnBase: 0, cnnCount: 0,
                                  framesEncoded: 0, queueHead: 0, queueCount: 0, framesPulled: 0, repaired: 0,
                                  encoderSeconds: 0, decoderSeconds: 0, resampler: .init(), resamplerFlushed: false,
-                                 statisticsFrozen: false, basisDeltaActive: false)
+                                 statisticsFrozen: false, basisDeltaActive: false, rtAudioBase: 0, rtMelFrames: 0)
         for i in 0..<layout.stagingCapacity.count { stagingCounts[i] = 0 }
-        gnStats.update(repeating: 0, count: 2 * model.encoder.config.conv_dim[0])
+        if let w = model.wav2vec { gnStats.update(repeating: 0, count: 2 * w.config.conv_dim[0]) }
+        if model.realtime != nil { resetRealtime() }
         if let r = resampler { r.reset(&h.pointee.resampler, history: floats(layout.resamplerHistory)) }
         style.withUnsafeBufferPointer { model.frameDecoder.begin(decoderState, style: $0.baseAddress!, initialOffsets: nil) }
         h.pointee.basisDeltaActive = keepBasis
@@ -341,6 +348,7 @@ public final class StreamEngine: @unchecked Sendable {
 
     /// Runs the CNN on buffered audio and decodes every hop that is ready and fits in the queue.
     func process() {
+        if model.realtime != nil { return processRealtime() }
         while true {
             runCNN()
             guard encodeHop() else { break }
@@ -350,11 +358,11 @@ public final class StreamEngine: @unchecked Sendable {
     /// Every CNN frame of the utterance exists: flushed, and no layer can produce another output.
     private var cnnComplete: Bool {
         guard header.pointee.flushed, header.pointee.audioCount == 0 else { return false }
-        for (i, layer) in model.encoder.convLayers.enumerated() where stagingCounts[i] >= layer.conv.kernel { return false }
+        for (i, layer) in w2v.convLayers.enumerated() where stagingCounts[i] >= layer.conv.kernel { return false }
         return true
     }
 
-    private func cpuSeconds() -> Double {
+    func cpuSeconds() -> Double {
         var t = timespec()
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
         return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
@@ -366,14 +374,14 @@ public final class StreamEngine: @unchecked Sendable {
         switch model.config.alignment.mode {
         case .interpolate: return max(0, Int((Double(k0) * 50 / Double(layout.fps)).rounded(.down)) - layout.left50 - 1)
         case .pairs: return max(0, 2 * k0 - layout.left50)
-        case .conv: return max(0, 2 * k0 - 7 - layout.left50)
+        case .conv, .native: return max(0, 2 * k0 - 7 - layout.left50)
         }
     }
 
     private func runCNN() {
         let start = cpuSeconds()
         let h = header
-        let enc = model.encoder
+        let enc = w2v
         let layers = enc.convLayers
         var arena = Arena(base: floats(layout.convArena), capacity: layout.convArenaFloats)
         // Drop CNN frames no hop will read again.
@@ -450,7 +458,7 @@ public final class StreamEngine: @unchecked Sendable {
             h.pointee.gnFrames += Double(rows)
         }
         let n = h.pointee.gnFrames
-        let eps = Double(model.encoder.config.layer_norm_eps)
+        let eps = Double(w2v.config.layer_norm_eps)
         for c in 0..<cols {
             let mean = sum[c] / n
             let inv = 1 / (max(0, sumSq[c] / n - mean * mean) + eps).squareRoot()
@@ -466,7 +474,7 @@ public final class StreamEngine: @unchecked Sendable {
         switch model.config.alignment.mode {
         case .interpolate: return Alignment.interpolatedFrames(cnnFrames: l, fps: layout.fps, offset: model.config.alignment.frames_offset ?? 0)
         case .pairs: return l / 2
-        case .conv: return (l + 1) / 2
+        case .conv, .native: return (l + 1) / 2
         }
     }
 
@@ -487,14 +495,14 @@ public final class StreamEngine: @unchecked Sendable {
         let k1 = k0 + count - 1
         let cnnTotal = h.pointee.cnnTotal
         let fps = Double(layout.fps)
-        let c = model.config, enc = model.encoder
-        let hd = c.encoder.hidden_size, d = c.decoder.d_model, kpf = model.keysPerFrame
+        let c = model.config, enc = w2v
+        let hd = c.encoder.hiddenSize, d = c.decoder.d_model, kpf = model.keysPerFrame
         let cIn = enc.cnnChannels
         let needEnd: Int
         switch c.alignment.mode {
         case .interpolate: needEnd = Int((Double(k1) * 50 / fps).rounded(.up)) + 1 + layout.look50
         case .pairs: needEnd = 2 * k1 + 2 + layout.look50
-        case .conv: needEnd = 2 * k1 + 8 + layout.look50
+        case .conv, .native: needEnd = 2 * k1 + 8 + layout.look50
         }
         guard flushed || cnnTotal >= needEnd else { return false }
         let start = cpuSeconds()
@@ -532,7 +540,7 @@ public final class StreamEngine: @unchecked Sendable {
             enc.projectForward(copy, rows: rows, into: projected)
             enc.transformForward(projected, rows: rows, arena: &arena)
             model.audioMap.apply(projected + (2 * k0 - j0) * hd, rows: 2 * count, ldx: hd, into: features, ldy: d)
-        case .conv:
+        case .conv, .native:
             let j0 = max(0, 2 * k0 - 7 - layout.left50)
             let j1 = min(cnnTotal, needEnd)
             let rows = j1 - j0
