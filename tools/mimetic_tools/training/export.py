@@ -1,0 +1,293 @@
+"""Export a trained model to a Mimetic model file through the converter, read one back into PyTorch.
+
+Export: the model's original-layout state dict (FaceFormer / Imitator / Mimic names, see models.py)
+-> fold the training scale (offsets were trained in units of 1 / RMS, the file is in metres)
+-> `convert.infer_config` (every size given explicitly as an override, nothing guessed)
+-> `convert.convert_state_dict` -> `convert.write_model` with the rig's template, triangles and
+lip vertices. FaceFormer / Imitator: `styles.names` = the training speakers (one-hot order).
+Mimic: optionally `style_codes` of the training speakers (mean code over their clips), named by
+`styles.names`; a Mimic file without them takes its style from a reference clip.
+
+Scale folding (exact): with y_train = S * y_metres,
+  output heads    (FaceFormer vertice_map_r, Imitator final_out_layer, Mimic motion_map_r): W / S, b / S
+  motion inputs   (FaceFormer vertice_map, Mimic decoder.motion_map, style/content motion_map): W * S
+"""
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+from safetensors import safe_open
+from safetensors.numpy import load_file
+
+from .. import convert as C
+from .models import ModelConfig, TrainModel
+
+_OUT_HEADS = {
+    "faceformer": ["vertice_map_r"],
+    "imitator": ["vertice_map_r.decoder.final_out_layer"],
+    "mimic": ["decoder.motion_map_r"],
+}
+_IN_HEADS = {
+    "faceformer": ["vertice_map"],
+    "imitator": [],
+    "mimic": ["decoder.motion_map", "style_encoder.motion_map", "content_encoder.motion_map"],
+}
+
+
+def fold_scale(sd: Dict[str, torch.Tensor], family: str, scale: float) -> "OrderedDict[str, torch.Tensor]":
+    out = OrderedDict((k, v.detach().clone().float() if v.is_floating_point() else v.clone()) for k, v in sd.items())
+    S = float(scale)
+    for p in _OUT_HEADS[family]:
+        out[p + ".weight"] = out[p + ".weight"] / S
+        out[p + ".bias"] = out[p + ".bias"] / S
+    for p in _IN_HEADS[family]:
+        if p + ".weight" in out:
+            out[p + ".weight"] = out[p + ".weight"] * S
+    return out
+
+
+def file_config(model: TrainModel, style_names: Sequence[str]) -> dict:
+    """Overrides that pin every field of the Mimetic config to the trained architecture."""
+    mc = model.cfg
+    realtime = model.adapter.kind == "realtime"
+    if realtime:  # the section from mimetic_tools.realtime_encoder (alignment "native" follows)
+        enc = dict(model.audio_module.config.to_config())
+    else:
+        enc = model.adapter.config()
+        enc = {k: enc[k] for k in C._ENC_KEYS if k in enc}
+    ov = {
+        "fps": mc.fps,
+        "encoder": enc,
+        "decoder": {"num_heads": mc.num_heads, "max_seq_len": mc.max_seq_len, "period": mc.period},
+    }
+    if mc.family in ("faceformer", "imitator"):
+        ov["styles"] = {"names": list(style_names)}
+        ov["dataset"] = "vocaset"  # 30 fps, interpolate (FaceFormer's PPE period is 30 as well)
+    if mc.family == "imitator":
+        ov["imitator"] = {"start_token": "zeros", "mlp_layers": mc.mlp_layers, "leaky_slope": 0.01}
+    if mc.family == "mimic":
+        if not realtime:
+            ov["alignment"] = {"mode": "interpolate", "frames_offset": 1}
+        ov["mimic"] = {"style_heads": mc.style_heads, "style_window": mc.style_window}
+    return ov
+
+
+def export_model(model: TrainModel, scale: float, rig, out_path, style_names: Sequence[str] = (),
+                 style_codes: Optional[np.ndarray] = None, dtype: str = "f32",
+                 provenance: Optional[dict] = None) -> dict:
+    """Write `out_path`; returns the config. style_codes (Mimic): [n, d] in the model's units (codes
+    are scale-free: the style encoder's input layer is folded, its output is unchanged)."""
+    fam = model.family
+    sd = fold_scale(model.original_state_dict(), fam, scale)
+    overrides = file_config(model, style_names)
+    cfg = C.infer_config(sd, family=fam, overrides=overrides)
+    report: dict = {}
+    enc_tensors = model.audio_module.canonical_tensors() if model.adapter.kind == "realtime" else None
+    tensors = C.convert_state_dict(sd, cfg, report=report, encoder_tensors=enc_tensors)
+    if report.get("unexpected"):
+        raise C.ConversionError(f"unexpected keys in the trained state dict: {report['unexpected']}")
+    if fam == "mimic" and style_codes is not None:
+        codes = np.asarray(style_codes, np.float32)
+        if codes.shape != (len(style_names), mc_d(model)):
+            raise ValueError(f"style_codes must be [{len(style_names)}, {mc_d(model)}], got {list(codes.shape)}")
+        tensors["style_codes"] = codes
+        cfg["styles"]["names"] = list(style_names)
+    prov = OrderedDict([("converter", f"mimetic_tools.training via {C.CONVERTER_NAME} {C.CONVERTER_VERSION}"),
+                        ("family", fam)])
+    if provenance:
+        prov.update(provenance)
+    C.write_model(out_path, tensors, cfg, template=np.asarray(rig.template, np.float32),
+                  triangles=np.asarray(rig.triangles, np.int32), lip_vertices=np.asarray(rig.lip_vertices, np.int32),
+                  dtype=dtype, provenance=prov)
+    return cfg
+
+
+def mc_d(model: TrainModel) -> int:
+    return model.cfg.d_model
+
+
+def validate_model_file(path) -> dict:
+    """Re-read a model file and check it the way the converter does (config, exact tensor set, shapes,
+    assets, finiteness). Returns the config."""
+    with safe_open(str(path), "np") as f:
+        meta = f.metadata() or {}
+    if meta.get("mimetic.format") != C.FORMAT_VERSION:
+        raise C.ConversionError(f"{path}: mimetic.format is {meta.get('mimetic.format')!r}")
+    cfg = json.loads(meta["mimetic.config"])
+    C.validate_config(cfg)
+    t = load_file(str(path))
+    assets = {k: t.pop(k) for k in ("template", "triangles", "lip_vertices") if k in t}
+    C.check_tensors(cfg, t)
+    V = cfg["num_vertices"]
+    if "template" in assets and assets["template"].shape != (V, 3):
+        raise C.ConversionError(f"template shape {assets['template'].shape}")
+    for k in ("triangles", "lip_vertices"):
+        if k in assets:
+            a = assets[k]
+            if a.dtype != np.int32 or a.min() < 0 or a.max() >= V:
+                raise C.ConversionError(f"{k}: bad indices")
+    for k, v in t.items():
+        if not np.all(np.isfinite(v.astype(np.float32))):
+            raise C.ConversionError(f"{k}: non-finite")
+    return cfg
+
+
+# ----------------------------------------------------------------------------------------------
+# Model file -> PyTorch (the converter's mapping, inverted)
+# ----------------------------------------------------------------------------------------------
+def _unpermute(w: np.ndarray) -> np.ndarray:
+    """[out, kernel, in] (Mimetic) -> [out, in, kernel] (torch)."""
+    return np.ascontiguousarray(np.transpose(w, (0, 2, 1)))
+
+
+def original_state_dict_from_file(tensors: Dict[str, np.ndarray], cfg: dict) -> Dict[str, torch.Tensor]:
+    fam = cfg["family"]
+    lay = C._LAYOUT[fam]
+    enc, dec = cfg["encoder"], cfg["decoder"]
+    sd: Dict[str, np.ndarray] = {}
+    g = lambda k: np.asarray(tensors[k], np.float32)  # noqa: E731
+
+    def lin(dst, src, bias=True):
+        sd[dst + ".weight"] = g(src + ".weight")
+        if bias:
+            sd[dst + ".bias"] = g(src + ".bias")
+
+    def in_proj(dst, src):
+        sd[dst + ".in_proj_weight"] = np.concatenate([g(f"{src}.{q}.weight") for q in "qkv"], 0)
+        sd[dst + ".in_proj_bias"] = np.concatenate([g(f"{src}.{q}.bias") for q in "qkv"], 0)
+        lin(dst + ".out_proj", src + ".o")
+
+    if enc.get("type") == "realtime":  # loaded by mimetic_tools.realtime_encoder (load_canonical_tensors)
+        _head_from_file(sd, tensors, cfg, lin, in_proj, g)
+        return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in sd.items()}
+    w = lay["wav2vec"]
+    for i in range(len(enc["conv_dim"])):
+        s = f"{w}feature_extractor.conv_layers.{i}"
+        sd[f"{s}.conv.weight"] = _unpermute(g(f"encoder.conv.{i}.weight"))
+        if enc["conv_bias"]:
+            sd[f"{s}.conv.bias"] = g(f"encoder.conv.{i}.bias")
+        if enc["feat_extract_norm"] == "layer" or i == 0:
+            lin(f"{s}.layer_norm", f"encoder.conv.{i}.norm")
+    lin(f"{w}feature_projection.layer_norm", "encoder.projection.norm")
+    lin(f"{w}feature_projection.projection", "encoder.projection")
+    pw = _unpermute(g("encoder.pos_conv.weight"))  # folded [H, H/g, K]
+    sd[f"{w}encoder.pos_conv_embed.conv.weight_v"] = pw
+    sd[f"{w}encoder.pos_conv_embed.conv.weight_g"] = np.sqrt((pw.astype(np.float64) ** 2).sum(axis=(0, 1),
+                                                                                            keepdims=True)).astype(np.float32)
+    sd[f"{w}encoder.pos_conv_embed.conv.bias"] = g("encoder.pos_conv.bias")
+    lin(f"{w}encoder.layer_norm", "encoder.norm")
+    for i in range(enc["num_layers"]):
+        s, src = f"{w}encoder.layers.{i}", f"encoder.layers.{i}"
+        for q, o in (("q_proj", "q"), ("k_proj", "k"), ("v_proj", "v"), ("out_proj", "o")):
+            lin(f"{s}.attention.{q}", f"{src}.attention.{o}")
+        lin(f"{s}.layer_norm", f"{src}.norm1")
+        lin(f"{s}.feed_forward.intermediate_dense", f"{src}.ffn.up")
+        lin(f"{s}.feed_forward.output_dense", f"{src}.ffn.down")
+        lin(f"{s}.final_layer_norm", f"{src}.norm2")
+    _head_from_file(sd, tensors, cfg, lin, in_proj, g)
+    return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in sd.items()}
+
+
+def _head_from_file(sd, tensors, cfg, lin, in_proj, g) -> None:
+    fam = cfg["family"]
+    lay = C._LAYOUT[fam]
+    dec = cfg["decoder"]
+    lin(lay["audio_map"].rstrip("."), "audio_map")
+    dp = lay["decoder"]
+    for l in range(dec["num_layers"]):
+        s, src = f"{dp}{l}", f"decoder.layers.{l}"
+        in_proj(f"{s}.self_attn", f"{src}.self_attn")
+        in_proj(f"{s}.multihead_attn", f"{src}.cross_attn")
+        lin(f"{s}.linear1", f"{src}.ffn.up")
+        lin(f"{s}.linear2", f"{src}.ffn.down")
+        for j in (1, 2, 3):
+            if dec["norm"] == "saln":
+                lin(f"{s}.norm{j}.style.affine", f"{src}.norm{j}.style")
+            else:
+                lin(f"{s}.norm{j}", f"{src}.norm{j}")
+    if fam == "faceformer":
+        lin("vertice_map", "motion_in")
+        lin("vertice_map_r", "motion_out")
+        sd["obj_vector.weight"] = g("style.weight")
+    elif fam == "imitator":
+        sd["obj_vector.weight"] = g("style.weight")
+        for i in range(cfg["imitator"]["mlp_layers"]):
+            lin(f"vertice_map_r.decoder.{2 * i}", f"motion_decoder.{i}")
+        lin("vertice_map_r.decoder.final_out_layer", "motion_out")
+    else:
+        m = cfg["mimic"]
+        lin("decoder.motion_map", "motion_in")
+        lin("decoder.motion_map_r", "motion_out")
+        lin("style_encoder.motion_map", "style_encoder.motion_map")
+        for i in range(m["style_conv_layers"]):
+            s = f"style_encoder.conv_layers.{i}"
+            sd[f"{s}.conv.weight"] = _unpermute(g(f"style_encoder.conv.{i}.weight"))
+            lin(f"{s}.layer_norm", f"style_encoder.conv.{i}.norm")
+        lin("style_encoder.feature_projection.layer_norm", "style_encoder.projection.norm")
+        lin("style_encoder.feature_projection.projection", "style_encoder.projection")
+        for i in range(m["style_layers"]):
+            s, src = f"style_encoder.transformer_encoder.layers.{i}", f"style_encoder.layers.{i}"
+            in_proj(f"{s}.self_attn", f"{src}.attention")
+            lin(f"{s}.norm1", f"{src}.norm1")
+            lin(f"{s}.linear1", f"{src}.ffn.up")
+            lin(f"{s}.linear2", f"{src}.ffn.down")
+            lin(f"{s}.norm2", f"{src}.norm2")
+        lin("style_encoder.feature_map", "style_encoder.output")
+
+
+def load_model_file(path) -> tuple:
+    """Load a Mimetic model file (wav2vec2 encoder, any family) into a TrainModel in metres (scale 1).
+    Returns (model, info) with info = {"config", "styles", "style_codes", "template", "triangles",
+    "lip_vertices"}."""
+    with safe_open(str(path), "np") as f:
+        meta = f.metadata() or {}
+    cfg = json.loads(meta["mimetic.config"])
+    t = load_file(str(path))
+    enc = dict(cfg["encoder"])
+    realtime = enc.get("type") == "realtime"
+    if realtime:
+        enc["fps"] = cfg["fps"]
+    elif enc.get("type") != "wav2vec2":
+        raise NotImplementedError(f"{path}: encoder type {enc.get('type')!r} is not loadable in PyTorch here")
+    dec = cfg["decoder"]
+    fam = cfg["family"]
+    names = list(cfg["styles"]["names"])
+    kw = dict(family=fam, num_vertices=cfg["num_vertices"], n_styles=max(len(names), 1), encoder=enc,
+              d_model=dec["d_model"], num_heads=dec["num_heads"], ffn_dim=dec["ffn_dim"], num_layers=dec["num_layers"],
+              period=dec["period"], fps=cfg["fps"], max_seq_len=dec["max_seq_len"], dropout=0.0)
+    if fam == "imitator":
+        kw["mlp_layers"] = cfg["imitator"]["mlp_layers"]
+        if cfg["imitator"]["start_token"] != "zeros":
+            raise NotImplementedError("Imitator start_token 'style' is not supported by the training model")
+    if fam == "mimic":
+        m = cfg["mimic"]
+        kw.update(style_conv_layers=m["style_conv_layers"], style_layers=m["style_layers"],
+                  style_heads=m["style_heads"], style_ffn_dim=m["style_ffn_dim"], style_window=m["style_window"])
+        if cfg["alignment"]["mode"] not in ("interpolate", "native"):
+            raise NotImplementedError("Mimic alignment other than 'interpolate' is not supported by the training model")
+    else:
+        if cfg["alignment"]["mode"] not in ("interpolate", "native"):
+            raise NotImplementedError("alignment 'pairs' (BIWI) is not supported by the training model")
+    mc = ModelConfig(**kw)
+    model = TrainModel(mc, seed=0)
+    sd = original_state_dict_from_file(t, cfg)
+    missing, unexpected = model.net.load_state_dict(sd, strict=False)
+    if unexpected:
+        raise KeyError(f"unexpected keys {unexpected[:5]}")
+    if realtime:
+        model.audio_module.load_canonical_tensors({k: v for k, v in t.items() if k.startswith("encoder.")})
+        enc_prefix = C._LAYOUT[fam]["wav2vec"]
+        missing = [k for k in missing if not k.startswith(enc_prefix)]
+    bad = [k for k in missing if not (k.endswith(".pe") or "masked_spec_embed" in k or k.startswith("content_encoder.")
+                                       or k.startswith(("style_class_head.", "content_grl_head.")) or k == "logit_scale")]
+    if bad:
+        raise KeyError(f"model file lacks {bad[:5]}")
+    model.eval()
+    info = {"config": cfg, "styles": names, "style_codes": t.get("style_codes"),
+            "template": t.get("template"), "triangles": t.get("triangles"), "lip_vertices": t.get("lip_vertices")}
+    return model, info
