@@ -1,6 +1,6 @@
 # Mimetic: the two entry points of the README, and a few conveniences.
 PYTHON ?= python3
-MODEL ?= $(firstword $(wildcard models/*.safetensors) Tests/Fixtures/faceformer_vocaset.model.safetensors)
+MODEL ?= $(firstword $(wildcard models/default.safetensors) Tests/Fixtures/faceformer_vocaset.model.safetensors)
 AUDIO ?= examples/audio/hello.wav
 
 .PHONY: setup demo test release bench fixtures clean lib cli install install-strip uninstall cpp-test engine-demo examples test-packaging
@@ -16,6 +16,9 @@ demo: release
 	.build/release/mimetic info $(MODEL)
 	.build/release/mimetic animate --model $(MODEL) --audio $(AUDIO) --out out/hello.npy
 	@$(PYTHON) -c "import numpy as np; a = np.load('out/hello.npy'); print('out/hello.npy', a.shape, a.dtype, 'finite' if np.isfinite(a).all() else 'NON-FINITE')"
+	@if [ -f models/rig.safetensors ] && [ "$(MODEL)" = "models/default.safetensors" ]; then \
+	    $(PYTHON) tools/render.py --rig models/rig.safetensors --npy out/hello.npy --out out --every 3 --view both --palette 128; \
+	    echo "look at out/hello_sheet.png: the face over time (every 3rd frame, whole face and mouth close-up)"; fi
 
 test: setup
 	bash scripts/test-all.sh
