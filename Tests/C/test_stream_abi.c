@@ -285,6 +285,21 @@ int main(int argc, char **argv) {
         free(a); free(b);
     }
 
+    /* The other real-time calls allocate nothing either (the header lists them). */
+    {
+        float w3[3] = {0.2f, 0.3f, 0.5f};
+        long before = allocations;
+        counting = 1;
+        mimetic_stream_reset(s);
+        mimetic_stream_set_style_slot(s, 1);
+        mimetic_stream_set_style_weights(s, w3, 3);
+        mimetic_stream_snapshot(s, snap, bytes);
+        mimetic_stream_restore(s, snap, bytes);
+        mimetic_stream_flush(s);
+        counting = 0;
+        CHECK(allocations == before, "reset/style setters/snapshot/restore/flush allocated %ld times", allocations - before);
+    }
+
     /* Styles at run time. */
     CHECK(mimetic_stream_set_style_slot(s, 1) == MIMETIC_OK, "slot 1");
     CHECK(mimetic_stream_set_style_slot(s, 99) == MIMETIC_ERROR_INVALID_ARGUMENT, "slot 99");

@@ -46,12 +46,17 @@ final class FrameDecoder {
 
     /// Starts an utterance with style vector `style` (d floats) and, for Mimic, the offsets of the
     /// frame before the first (nil: zeros, as the original demo starts).
+    /// `style` may be the state's own style region (a reset keeps the current style): it is
+    /// copied in before the rest of the state is cleared, and nothing is allocated.
     func begin(_ state: UnsafeMutablePointer<Float>, style: UnsafePointer<Float>, initialOffsets: UnsafePointer<Float>?) {
-        state.initialize(repeating: 0, count: layout.floats)
-        setStyle(state, style: style)
+        let s = state + layout.style
+        if s != UnsafeMutablePointer(mutating: style) { s.update(from: style, count: d) }
+        state.update(repeating: 0, count: layout.style)
+        (s + d).update(repeating: 0, count: layout.floats - layout.style - d)
+        setStyle(state, style: s)
         let token = state + layout.token
         switch head {
-        case .faceformer: token.update(from: style, count: d)
+        case .faceformer: token.update(from: s, count: d)
         case .imitator: token.update(repeating: 0, count: d)
         case .mimic(let h):
             if let initialOffsets {

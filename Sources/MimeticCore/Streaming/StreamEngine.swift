@@ -114,7 +114,6 @@ public final class StreamEngine: @unchecked Sendable {
     private func resetCounters() {
         let h = header
         let keepBasis = h.pointee.magic == StreamHeader.magicValue && h.pointee.basisDeltaActive
-        let style = Array(UnsafeBufferPointer(start: decoderState + model.frameDecoder.layout.style, count: model.config.decoder.d_model))
         h.pointee = StreamHeader(magic: StreamHeader.magicValue, layoutHash: layout.hash, flushed: false, samplesPushed: 0,
                                  audioCount: 0, inputSum: 0, inputSumSq: 0, inputSamples: 0, gnFrames: 0, cnnBase: 0, cnnCount: 0,
                                  framesEncoded: 0, queueHead: 0, queueCount: 0, framesPulled: 0, repaired: 0,
@@ -124,7 +123,7 @@ public final class StreamEngine: @unchecked Sendable {
         if let w = model.wav2vec { gnStats.update(repeating: 0, count: 2 * w.config.conv_dim[0]) }
         if model.realtime != nil { resetRealtime() }
         if let r = resampler { r.reset(&h.pointee.resampler, history: floats(layout.resamplerHistory)) }
-        style.withUnsafeBufferPointer { model.frameDecoder.begin(decoderState, style: $0.baseAddress!, initialOffsets: nil) }
+        model.frameDecoder.begin(decoderState, style: decoderState + model.frameDecoder.layout.style, initialOffsets: nil)
         h.pointee.basisDeltaActive = keepBasis
     }
 

@@ -171,6 +171,7 @@ struct StreamLayout {
         basisDelta = p.reserveBasisDelta && c.family == .imitator ? floats(c.outputSize * (c.decoder.d_model + 1)) : -1
         rtCounts = 0; rtWindow = 0; rtFFT = 0; rtRow = 0; rtArena = 0; rtArenaFloats = 0
         totalBytes = at
+        hash = computeHash()
     }
 
     /// The real-time encoder's layout: no windows or hops, the encoder's own state instead (each
@@ -234,10 +235,14 @@ struct StreamLayout {
         queueRecords = region(bytes: p.maxQueuedFrames * MemoryLayout<FrameRecord>.stride)
         basisDelta = p.reserveBasisDelta && c.family == .imitator ? floats(c.outputSize * (c.decoder.d_model + 1)) : -1
         totalBytes = at
+        hash = computeHash()
     }
 
-    /// Identifies the layout (and so which snapshots fit): FNV-1a over the sizes.
-    var hash: UInt64 {
+    /// Identifies the layout (and so which snapshots fit): FNV-1a over the sizes. Stored, because
+    /// reset and restore read it on real-time paths, where building the list below would allocate.
+    private(set) var hash: UInt64 = 0
+
+    private func computeHash() -> UInt64 {
         var h: UInt64 = 0xcbf29ce484222325
         for v in [fps, hopFrames, left50, look50, chunkSamples, audioCapacity, cnnCapacity, maxWindowRows, queueCapacity,
                   outputSize, totalBytes, MemoryLayout<StreamHeader>.stride] + stagingCapacity + rtStagingRows {
