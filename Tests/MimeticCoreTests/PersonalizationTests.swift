@@ -41,7 +41,7 @@ final class PersonalizationTests: XCTestCase {
         let trueStyle = try model.styleVector(.weights([0, 0.3, 0.7]))
         func speak(_ a: [Float]) throws -> Matrix {
             let f = try model.audioFeatures(a)
-            let v = try model.decodeHidden(f, styleVector: trueStyle)
+            let v = model.decodeHidden(f, styleVector: trueStyle)
             var y = head.motion(v, style: trueStyle)
             for i in 0..<y.count { y.data[i] *= 1.2 }
             return y

@@ -19,17 +19,30 @@ struct ImitatorHead {
     }
 
     /// Offsets [T, 3V] = motion_out(MLP(V + s)).
-    func motion(_ visemes: Matrix, style s: [Float]) -> Matrix {
+    /// With a persona's `basisDelta` (ΔW [3V, d], Δb [3V]) the basis is W + ΔW, b + Δb.
+    func motion(_ visemes: Matrix, style s: [Float], basisDelta: ([Float], [Float])? = nil) -> Matrix {
         var h = visemes
-        let d = h.cols
+        let d = h.cols, rows = h.rows
         h.data.withUnsafeMutableBufferPointer { hp in
-            s.withUnsafeBufferPointer { Vec.addRows(hp.baseAddress!, rows: visemes.rows, cols: d, ld: d, $0.baseAddress!) }
+            s.withUnsafeBufferPointer { Vec.addRows(hp.baseAddress!, rows: rows, cols: d, ld: d, $0.baseAddress!) }
         }
         for layer in mlp {
             h = layer(h)
             let n = h.count
             h.data.withUnsafeMutableBufferPointer { Activations.leakyRelu($0.baseAddress!, count: n, slope: slope) }
         }
-        return motionOut(h)
+        var y = motionOut(h)
+        if let (dw, db) = basisDelta {
+            let D = y.cols
+            h.data.withUnsafeBufferPointer { hp in
+                dw.withUnsafeBufferPointer { wp in
+                    y.data.withUnsafeMutableBufferPointer { yp in
+                        BLAS.gemmNT(m: rows, n: D, k: d, a: hp.baseAddress!, lda: d, b: wp.baseAddress!, ldb: d, c: yp.baseAddress!, ldc: D, beta: 1)
+                        db.withUnsafeBufferPointer { Vec.addRows(yp.baseAddress!, rows: rows, cols: D, ld: D, $0.baseAddress!) }
+                    }
+                }
+            }
+        }
+        return y
     }
 }

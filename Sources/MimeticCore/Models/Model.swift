@@ -21,6 +21,8 @@ public final class MimeticModel: @unchecked Sendable {
     let decoder: AutoregressiveDecoder
     let head: Head
     let frameDecoder: FrameDecoder
+    /// Identifies these weights (persona files record it): see `fingerprint(of:)`.
+    public let fingerprint: String
     /// Audio-feature rows per motion frame (two for BIWI's "pairs" alignment).
     let keysPerFrame: Int
 
@@ -70,6 +72,7 @@ public final class MimeticModel: @unchecked Sendable {
         }
         keysPerFrame = c.alignment.mode == .pairs ? 2 : 1
         frameDecoder = FrameDecoder(decoder: decoder, head: head, keysPerFrame: keysPerFrame, outputSize: c.outputSize)
+        fingerprint = Self.fingerprint(of: store)
         template = try store.optionalWeight("template", shape: [c.num_vertices, 3])?.toArray()
         if let (tri, shape) = try store.int32s("triangles") {
             guard shape.count == 2, shape[1] == 3 else { throw MimeticError.invalidModel("\(src): 'triangles' must be [F, 3], found \(shape)") }
@@ -222,25 +225,7 @@ public final class MimeticModel: @unchecked Sendable {
         try checkInitialOffsets(initialOffsets)
         var clock = timer?.start()
         let frames = audioFeatures.frames
-        let d = config.decoder.d_model, k = audioFeatures.keysPerFrame
-        let state = FloatStorage(count: frameDecoder.layout.floats)
-        var hidden = Matrix(zeros: frames, d)
-        s.withUnsafeBufferPointer { sp in
-            initialOffsets?.withUnsafeBufferPointer { frameDecoder.begin(state.pointer, style: sp.baseAddress!, initialOffsets: $0.baseAddress!) }
-                ?? frameDecoder.begin(state.pointer, style: sp.baseAddress!, initialOffsets: nil)
-        }
-        audioFeatures.features.data.withUnsafeBufferPointer { ap in
-            hidden.data.withUnsafeMutableBufferPointer { hp in
-                for t in 0..<frames {
-                    frameDecoder.decode(state.pointer, position: t, audio: ap.baseAddress! + t * k * d, offsets: nil)
-                    (hp.baseAddress! + t * d).update(from: frameDecoder.hidden(state.pointer), count: d)
-                    if t % 32 == 31 { progress?(Double(t + 1) / Double(max(frames, 1))) }
-                }
-                if case .imitator(let im) = head, im.startToken == .style, frames == 1 {
-                    hp.baseAddress!.update(from: frameDecoder.firstFeature(state.pointer), count: d)
-                }
-            }
-        }
+        let hidden = decodeHidden(audioFeatures, styleVector: s, initialOffsets: initialOffsets, progress: progress)
         timer?.lap("decoder", &clock)
         // The output projection of all frames at once: one GEMM instead of T GEMVs.
         let offsets: Matrix
@@ -260,6 +245,34 @@ public final class MimeticModel: @unchecked Sendable {
         }
         progress?(1)
         return Animation(offsets: offsets, fps: config.fps)
+    }
+
+    /// The decoder's output per frame, [T, d] (Imitator: the viseme features that feed its motion
+    /// decoder), one incremental step per frame.
+    func decodeHidden(_ audioFeatures: AudioFeatures, styleVector s: [Float], initialOffsets: [Float]? = nil,
+                      progress: ((Double) -> Void)? = nil) -> Matrix {
+        let frames = audioFeatures.frames
+        let d = config.decoder.d_model, k = audioFeatures.keysPerFrame
+        let state = FloatStorage(count: frameDecoder.layout.floats)
+        var hidden = Matrix(zeros: frames, d)
+        s.withUnsafeBufferPointer { sp in
+            initialOffsets?.withUnsafeBufferPointer { frameDecoder.begin(state.pointer, style: sp.baseAddress!, initialOffsets: $0.baseAddress!) }
+                ?? frameDecoder.begin(state.pointer, style: sp.baseAddress!, initialOffsets: nil)
+        }
+        audioFeatures.features.data.withUnsafeBufferPointer { ap in
+            hidden.data.withUnsafeMutableBufferPointer { hp in
+                for t in 0..<frames {
+                    frameDecoder.decode(state.pointer, position: t, audio: ap.baseAddress! + t * k * d, offsets: nil)
+                    (hp.baseAddress! + t * d).update(from: frameDecoder.hidden(state.pointer), count: d)
+                    if t % 32 == 31 { progress?(Double(t + 1) / Double(max(frames, 1))) }
+                }
+                // Imitator's initial release: a one-frame utterance is the zero-token feature.
+                if case .imitator(let im) = head, im.startToken == .style, frames == 1 {
+                    hp.baseAddress!.update(from: frameDecoder.firstFeature(state.pointer), count: d)
+                }
+            }
+        }
+        return hidden
     }
 
     private func checkInitialOffsets(_ i: [Float]?) throws {

@@ -81,7 +81,7 @@ public enum ImitatorAdaptation {
             }
             guard clip.offsets.data.allSatisfy({ $0.isFinite }) else { throw MimeticError.invalidArgument("reference clip \(i): motion contains NaN or Inf") }
             let features = try model.audioFeatures(clip.audio)
-            let visemes = try model.decodeHidden(features, styleVector: start)
+            let visemes = model.decodeHidden(features, styleVector: start)
             let frames = min(visemes.rows, clip.offsets.rows)
             guard abs(visemes.rows - clip.offsets.rows) <= 2, frames > 0 else {
                 throw MimeticError.invalidArgument("reference clip \(i): the audio makes \(visemes.rows) frames at \(model.config.fps) fps but the motion has \(clip.offsets.rows)")

@@ -71,34 +71,10 @@ extension MimeticModel {
             return try animate(audio: audio, style: .code(persona.style), recorder: recorder)
         }
         let features = try audioFeatures(audio, recorder: recorder)
-        let visemes = try decodeHidden(features, styleVector: persona.style)
+        let visemes = decodeHidden(features, styleVector: persona.style)
         let offsets = head.motion(visemes, style: persona.style, basisDelta: (dw, db))
         recorder?.record("offsets", offsets)
         return Animation(offsets: offsets, fps: config.fps)
-    }
-}
-
-extension ImitatorHead {
-    /// Offsets with an adapted basis: (W + ΔW) MLP(V + s) + (b + Δb).
-    func motion(_ visemes: Matrix, style s: [Float], basisDelta: ([Float], [Float])) -> Matrix {
-        var h = visemes
-        let d = h.cols, rows = h.rows
-        h.data.withUnsafeMutableBufferPointer { hp in s.withUnsafeBufferPointer { Vec.addRows(hp.baseAddress!, rows: rows, cols: d, ld: d, $0.baseAddress!) } }
-        for layer in mlp {
-            h = layer(h)
-            h.data.withUnsafeMutableBufferPointer { Activations.leakyRelu($0.baseAddress!, count: $0.count, slope: slope) }
-        }
-        var y = motionOut(h)
-        let D = y.cols
-        h.data.withUnsafeBufferPointer { hp in
-            basisDelta.0.withUnsafeBufferPointer { wp in
-                y.data.withUnsafeMutableBufferPointer { yp in
-                    BLAS.gemmNT(m: rows, n: D, k: d, a: hp.baseAddress!, lda: d, b: wp.baseAddress!, ldb: d, c: yp.baseAddress!, ldc: D, beta: 1)
-                    basisDelta.1.withUnsafeBufferPointer { Vec.addRows(yp.baseAddress!, rows: rows, cols: D, ld: D, $0.baseAddress!) }
-                }
-            }
-        }
-        return y
     }
 }
 
