@@ -30,21 +30,20 @@ final class PersonalizationTests: XCTestCase {
 
     /// A speaker made by the model itself with another style and a perturbed basis is recovered:
     /// the held-out error falls well below the generalized model's.
-    func testAdaptationRecoversAKnownSpeaker() throws {
-        let model = try MimeticModel(path: Fixtures.path("imitator_zeros.model.safetensors"))
-        guard case .imitator(let head) = model.head else { return XCTFail("not imitator") }
+    /// A "true" speaker made from the model itself: style 0.7·slot2 + 0.3·slot1 and the motion basis
+    /// scaled by 1.2 (a broader speaker, which only stage 2 can express). Three reference clips (two
+    /// halves and the whole audio); the whole one is held out for early stopping and for scoring.
+    private func adaptToKnownSpeaker(_ model: MimeticModel) throws -> (persona: Persona, generalizedMSE: Double, adaptedMSE: Double, audio: [Float]) {
+        guard case .imitator(let head) = model.head else { throw MimeticError.invalidArgument("not imitator") }
         let (e, _) = try Fixtures.tensors("imitator_zeros.expected.safetensors")
         let audio = e["audio"]!.data
         let half = audio.count / 2
         let pieces = [Array(audio[0..<half]), Array(audio[half...]), audio]
-        // The "true" speaker: style 0.7·slot2 + 0.3·slot1, basis scaled by 1.2 (a broader speaker).
         let trueStyle = try model.styleVector(.weights([0, 0.3, 0.7]))
         func speak(_ a: [Float]) throws -> Matrix {
             let f = try model.audioFeatures(a)
             let v = model.decodeHidden(f, styleVector: trueStyle)
-            var y = head.motion(v, style: trueStyle)
-            for i in 0..<y.count { y.data[i] *= 1.2 }
-            return y
+            return head.motion(v, style: trueStyle).scaled(by: 1.2)
         }
         let clips = try pieces.map { ReferenceClip(audio: $0, offsets: try speak($0), bilabialFrames: [3, 9]) }
         var options = AdaptationOptions()
@@ -54,14 +53,20 @@ final class PersonalizationTests: XCTestCase {
         var calls = 0
         let persona = try ImitatorAdaptation.adapt(model: model, clips: clips, options: options) { _ in calls += 1; return true }
         XCTAssertGreaterThan(calls, 0)
-        // Held-out error: generalized (slot 0) vs adapted.
-        func error(_ offsets: Matrix, _ target: Matrix) -> Double {
+        func mse(_ offsets: Matrix, _ target: Matrix) -> Double {
             var s = 0.0
             for i in 0..<min(offsets.count, target.count) { let d = Double(offsets.data[i] - target.data[i]); s += d * d }
             return s / Double(target.count)
         }
         let target = clips[2].offsets
         let generalized = try model.animate(audio: audio, style: .slot(0)).offsets
+        let adapted = try model.animate(audio: audio, persona: persona).offsets
+        return (persona, mse(generalized, target), mse(adapted, target), audio)
+    }
+
+    func testAdaptationRecoversAKnownSpeaker() throws {
+        let model = try MimeticModel(path: Fixtures.path("imitator_zeros.model.safetensors"))
+        let (persona, before, after, audio) = try adaptToKnownSpeaker(model)
         let adapted = try model.animate(audio: audio, persona: persona).offsets
         // The persona survives a file round trip and still produces the same animation.
         let path = NSTemporaryDirectory() + "persona-\(UUID().uuidString).safetensors"
@@ -72,10 +77,40 @@ final class PersonalizationTests: XCTestCase {
         XCTAssertEqual(try model.animate(audio: audio, persona: loaded).offsets, adapted)
         let other = try MimeticModel(path: Fixtures.path("imitator_style.model.safetensors"))
         XCTAssertThrowsError(try Persona.load(path: path, for: other)) { XCTAssertTrue("\($0)".contains("made for the model"), "\($0)") }
-        let before = error(generalized, target), after = error(adapted, target)
         print("adaptation on a known speaker: held-out MSE \(before) -> \(after)")
         XCTAssertLessThan(after, 0.3 * before)
         XCTAssertEqual(persona.modelFingerprint, model.fingerprint)
+    }
+
+    /// Models trained on metres have a motion basis of O(1e-3) and losses of O(1e-6): adaptation must
+    /// work as well there as in the fixture's O(1) units (Adam's step and epsilon are absolute, so a
+    /// raw 1e-3 step on such a basis wrecked stage 2, which early stopping then silently undid).
+    func testAdaptationDoesNotDependOnTheMotionUnits() throws {
+        let unit: Float = 1e-3
+        let original = try MimeticModel(path: Fixtures.path("imitator_zeros.model.safetensors"))
+        let store = try TensorStore(path: Fixtures.path("imitator_zeros.model.safetensors"))
+        var tensors: [String: SafeTensorsWriter.Tensor] = [:]
+        for name in store.tensorNames {
+            let shape = store.shape(of: name)!
+            if let (ints, _) = try? store.int32s(name) {
+                tensors[name] = .i32(ints, shape)
+            } else {
+                var values = try store.weight(name, shape: shape).toArray()
+                if name.hasPrefix("motion_out.") { values = values.map { $0 * unit } }
+                tensors[name] = .f32(values, shape)
+            }
+        }
+        let path = NSTemporaryDirectory() + "millimetre-model-\(UUID().uuidString).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try SafeTensorsWriter.write(path: path, tensors: tensors, metadata: store.metadata)
+        let scaled = try MimeticModel(path: path)
+        let a = try adaptToKnownSpeaker(original), b = try adaptToKnownSpeaker(scaled)
+        print("known speaker, held-out MSE relative to the generalized model: O(1) units \(a.adaptedMSE / a.generalizedMSE), 1e-3 units \(b.adaptedMSE / b.generalizedMSE)")
+        XCTAssertLessThan(b.adaptedMSE, 0.3 * b.generalizedMSE)
+        XCTAssertEqual(b.adaptedMSE / b.generalizedMSE, a.adaptedMSE / a.generalizedMSE, accuracy: 0.02)
+        // The basis change comes back in the model's own units.
+        let rms = { (v: [Float]) in (v.reduce(0) { $0 + Double($1) * Double($1) } / Double(v.count)).squareRoot() }
+        XCTAssertEqual(rms(b.persona.basisWeightDelta!) / rms(a.persona.basisWeightDelta!), Double(unit), accuracy: Double(unit) * 0.05)
     }
 
     func testAdaptationRefusesOtherFamiliesAndBadClips() throws {

@@ -92,6 +92,14 @@ public enum ImitatorAdaptation {
             }
             prepared.append(.init(features: visemes.rows(0..<frames), target: clip.offsets.rows(0..<frames), frameWeights: w))
         }
+        // Optimise in units of the reference motion's RMS: the basis weights of a model trained on
+        // metres are O(1e-3) and the losses O(1e-6) m², where Adam's fixed step size and epsilon are
+        // meaningless (a 1e-3 step on the raw basis multiplied the loss by a thousand). Dividing the
+        // targets, basis and bias by σ leaves the minimiser unchanged (y/σ = h·(W/σ) + b/σ) and puts
+        // them on the O(1) scale the model was trained at.
+        let sigma = Self.rootMeanSquare(prepared.map(\.target))
+        prepared = prepared.map { .init(features: $0.features, target: $0.target.scaled(by: 1 / sigma), frameWeights: $0.frameWeights) }
+        let lossUnit = Double(sigma) * Double(sigma)
         let heldIndex = options.heldOutClip ?? (prepared.count >= 2 ? prepared.count - 1 : nil)
         let train = prepared.enumerated().filter { $0.offset != heldIndex }.map(\.element)
         let held = heldIndex.map { [prepared[$0]] } ?? train
@@ -100,14 +108,14 @@ public enum ImitatorAdaptation {
         objective.lipContactWeight = options.lipContactWeight
 
         var style = start
-        var weight = head.motionOut.weight.toArray()
-        var bias = head.motionOut.bias!.toArray()
+        var weight = head.motionOut.weight.toArray().map { $0 / sigma }
+        var bias = head.motionOut.bias!.toArray().map { $0 / sigma }
         let originalWeight = weight, originalBias = bias
         let total = options.styleSteps + options.basisSteps
         var stepsDone = 0
         var cancelled = false
 
-        func heldOutLoss() -> Double {
+        func heldOutLoss() -> Double {   // in σ units
             weight.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
                 objective.evaluate(held, style: style, weight: wp.baseAddress!, bias: bp.baseAddress!, gradients: false, basisGradients: false).loss
             } }
@@ -137,7 +145,8 @@ public enum ImitatorAdaptation {
                     heldLoss = l
                     if l < best.loss { best = (l, style, weight, bias); sinceBest = 0 } else { sinceBest += 1 }
                 }
-                if let progress, !progress(AdaptationProgress(stage: stage, step: stepsDone, totalSteps: total, trainingLoss: g.loss, heldOutLoss: heldLoss)) {
+                if let progress, !progress(AdaptationProgress(stage: stage, step: stepsDone, totalSteps: total,
+                                                            trainingLoss: g.loss * lossUnit, heldOutLoss: heldLoss.map { $0 * lossUnit })) {
                     cancelled = true
                     break
                 }
@@ -149,13 +158,23 @@ public enum ImitatorAdaptation {
         let basisChanged = options.basisSteps > 0
         return Persona(
             style: style,
-            basisWeightDelta: basisChanged ? zip(weight, originalWeight).map { $0 - $1 } : nil,
-            basisBiasDelta: basisChanged ? zip(bias, originalBias).map { $0 - $1 } : nil,
+            basisWeightDelta: basisChanged ? zip(weight, originalWeight).map { ($0 - $1) * sigma } : nil,
+            basisBiasDelta: basisChanged ? zip(bias, originalBias).map { ($0 - $1) * sigma } : nil,
             modelFingerprint: model.fingerprint,
             provenance: ["method": "imitator-two-stage", "clips": "\(clips.count)",
                          "reference_seconds": String(format: "%.2f", clips.reduce(0.0) { $0 + Double($1.audio.count) / 16000 }),
-                         "held_out_loss": String(format: "%.6g", heldOutLoss()),
+                         "held_out_loss": String(format: "%.6g", heldOutLoss() * lossUnit),
                          "seconds": String(format: "%.2f", Date().timeIntervalSince(started))])
+    }
+}
+
+extension ImitatorAdaptation {
+    /// RMS over every value of the reference motion (1 when it is all zeros, so nothing divides by 0).
+    static func rootMeanSquare(_ targets: [Matrix]) -> Float {
+        var sum = 0.0, count = 0
+        for m in targets { for x in m.data { sum += Double(x) * Double(x) }; count += m.data.count }
+        let rms = count > 0 ? Float((sum / Double(count)).squareRoot()) : 0
+        return rms > 0 && rms.isFinite ? rms : 1
     }
 }
 

@@ -32,6 +32,11 @@ public struct Matrix: Sendable, Equatable {
         Matrix(rows: range.count, cols: cols, data: Array(data[(range.lowerBound * cols)..<(range.upperBound * cols)]))
     }
 
+    /// Every value times `factor`.
+    public func scaled(by factor: Float) -> Matrix {
+        Matrix(rows: rows, cols: cols, data: data.map { $0 * factor })
+    }
+
     public func transposed() -> Matrix {
         var out = Matrix(zeros: cols, rows)
         for r in 0..<rows { for c in 0..<cols { out.data[c * rows + r] = data[r * cols + c] } }
