@@ -1,16 +1,23 @@
 """Issue 5's measurement: held-out vertex error and bilabial lip-distance error on the corpus's unseen
 test speakers, for the generalized model (its default style, slot 0, and the mean of its training
 styles) vs personalised from 10 s and 30 s of reference (Imitator two-stage adaptation in the Swift
-library, through the Python binding), and the adaptation wall time on this machine.
+library, through the Python binding) vs a Mimic model's style code from the same reference motion
+(forward only), and the adaptation wall time on this machine.
 
-  python tools/measure_personalization.py --corpus CORPUS --model MODEL.safetensors [--out docs/personalization.md]
+  python tools/measure_personalization.py --corpus CORPUS --model IMITATOR.safetensors \
+      [--mimic MIMIC.safetensors] [--lip-weights 5,20] [--out docs/personalization.md] [--json results.json]
 
-Per test speaker: its clips are split into reference clips (first ones, up to the reference length)
-and evaluation clips (the rest, never seen by the adaptation). Errors are on vertex offsets.
+Per test speaker: its clips are sorted by sentence and split into evaluation clips (the last third,
+never seen by the adaptation) and a pool the reference is taken from (its first clips, up to the
+reference length; the adaptation holds the last reference clip out for early stopping). Errors are on
+vertex offsets: mean L2 vertex error (mm), and |predicted - true| inner-lip opening at the m/b/p
+closure frames (mm). Animation goes through a stream with the whole utterance as context (for the
+real-time encoder that is exactly the offline result).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -23,98 +30,130 @@ sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
 
 from mimetic_tools.corpus import Corpus  # noqa: E402
 
+CONTEXT = dict(lookahead_ms=2000, left_context_ms=10000)   # the most a wav2vec 2.0 stream sees
+
 
 def lip_opening(offsets, rig, template):
     v = (template.reshape(-1) + offsets).reshape(offsets.shape[0], -1, 3)
     return np.linalg.norm(v[:, rig.lip_upper] - v[:, rig.lip_lower], axis=-1).mean(axis=1)
 
 
-def animate(mimetic, model, audio, persona=None, style=None):
-    kw = dict(lookahead_ms=2000, left_context_ms=10000) if model.info.family != mimetic.Family.IMITATOR or True else {}
-    with mimetic.Stream(model, persona=persona, style=style, reserve_persona_basis=persona is not None and persona.has_basis, **kw) as s:
+def animate(mimetic, model, audio, persona=None, style=None, style_code=None):
+    basis = persona is not None and persona.has_basis
+    with mimetic.Stream(model, persona=persona, style=style, style_code=style_code, reserve_persona_basis=basis, **CONTEXT) as s:
         s.push(audio)
         s.flush()
         offsets, _ = s.pull_all()
     return offsets
 
 
+def errors(targets, predict, rig, template):
+    """(mean vertex error, mean bilabial lip-distance error) in mm over the evaluation clips."""
+    ve, lip = [], []
+    for audio, gt, events in targets:
+        pred = predict(audio)
+        t = min(len(pred), len(gt))
+        ve.append(np.linalg.norm((pred[:t] - gt[:t]).reshape(t, -1, 3), axis=-1).mean() * 1000)
+        ev = events[events < t]
+        if len(ev):
+            lip.append(np.abs(lip_opening(pred[:t], rig, template)[ev] - lip_opening(gt[:t], rig, template)[ev]).mean() * 1000)
+    return float(np.mean(ve)), float(np.mean(lip)) if lip else float("nan")
+
+
+def window_mean_code(model, offsets, window=150):
+    """Mean of the style codes of consecutive `window`-frame pieces of the reference (all of it)."""
+    starts = list(range(0, max(1, len(offsets) - window + 1), window))
+    return np.mean([model.style_from_motion(offsets[s:s + window]) for s in starts], axis=0)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", required=True)
-    ap.add_argument("--model", required=True)
+    ap.add_argument("--model", required=True, help="Imitator-family model file (the generalized model)")
+    ap.add_argument("--mimic", default=None, help="Mimic model file: its style code from the same reference")
     ap.add_argument("--seconds", default="10,30", help="reference lengths (s), comma-separated")
+    ap.add_argument("--lip-weights", default="5", help="lip-contact weights lambda to adapt with, comma-separated")
     ap.add_argument("--speakers", type=int, default=6, help="test speakers to use (at most)")
+    ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=None, help="write a Markdown report here")
+    ap.add_argument("--json", default=None, help="write the per-speaker figures here")
     args = ap.parse_args(argv)
     import mimetic
-    mimetic.set_threads(2)
+    mimetic.set_threads(args.threads)
     corpus = Corpus(args.corpus)
     rig = corpus.rig
     lengths = [float(x) for x in args.seconds.split(",")]
+    lips = [float(x) for x in args.lip_weights.split(",")]
+    model = mimetic.Model(args.model)
+    mimic = mimetic.Model(args.mimic) if args.mimic else None
+    template = model.template
+    n_styles = model.info.num_styles
     rows = []
-    with mimetic.Model(args.model) as model:
-        info = model.info
-        template = model.template
-        n_styles = info.num_styles
-        mean_style = [1.0 / n_styles] * n_styles
-        for spk in corpus.speakers("test")[: args.speakers]:
-            clips = [c for c in corpus.clips("test") if c.meta["speaker"] == spk["id"]]
-            clips.sort(key=lambda c: c.meta["sentence"])
-            # Evaluation clips: the last third; references come from the rest.
-            n_eval = max(2, len(clips) // 3)
-            eval_clips, pool = clips[-n_eval:], clips[:-n_eval]
-            targets = [(c.audio, c.offsets(rig), c.bilabial_frames) for c in eval_clips]
-
-            def errors(fn):
-                ve, lip = [], []
-                for audio, gt, events in targets:
-                    pred = fn(audio)
-                    t = min(len(pred), len(gt))
-                    ve.append(np.linalg.norm((pred[:t] - gt[:t]).reshape(t, -1, 3), axis=-1).mean() * 1000)
-                    ev = events[events < t]
-                    if len(ev):
-                        lip.append(np.abs(lip_opening(pred[:t], rig, template)[ev] - lip_opening(gt[:t], rig, template)[ev]).mean() * 1000)
-                return float(np.mean(ve)), float(np.mean(lip)) if lip else float("nan")
-
-            row = {"speaker": spk["id"]}
-            row["slot0"] = errors(lambda a: animate(mimetic, model, a, style=0))
-            row["mean"] = errors(lambda a: animate(mimetic, model, a, style=mean_style))
-            for seconds in lengths:
-                ref, total = [], 0.0
-                for c in pool:
-                    if total >= seconds:
-                        break
-                    ref.append(mimetic.ReferenceClip(offsets=c.offsets(rig), audio=c.audio, bilabial_frames=c.bilabial_frames))
-                    total += len(c.audio) / 16000
+    for spk in corpus.speakers("test")[: args.speakers]:
+        clips = sorted((c for c in corpus.clips("test") if c.meta["speaker"] == spk["id"]), key=lambda c: c.meta["sentence"])
+        n_eval = max(2, len(clips) // 3)
+        eval_clips, pool = clips[-n_eval:], clips[:-n_eval]
+        targets = [(c.audio, c.offsets(rig), c.bilabial_frames) for c in eval_clips]
+        row = {"speaker": spk["id"], "eval_clips": len(eval_clips)}
+        row["slot0"] = errors(targets, lambda a: animate(mimetic, model, a, style=0), rig, template)
+        row["mean"] = errors(targets, lambda a: animate(mimetic, model, a, style=[1.0 / n_styles] * n_styles), rig, template)
+        for seconds in lengths:
+            ref, total = [], 0.0
+            for c in pool:
+                if total >= seconds:
+                    break
+                ref.append(c)
+                total += len(c.audio) / 16000
+            row[f"ref{seconds:g}"] = total
+            clips_in = [mimetic.ReferenceClip(offsets=c.offsets(rig), audio=c.audio, bilabial_frames=c.bilabial_frames) for c in ref]
+            for lam in lips:
                 t0 = time.perf_counter()
-                persona = mimetic.Persona.personalize(model, ref)
-                took = time.perf_counter() - t0
-                row[f"p{seconds:g}"] = errors(lambda a: animate(mimetic, model, a, persona=persona))
-                row[f"t{seconds:g}"] = (took, total)
+                persona = mimetic.Persona.personalize(model, clips_in, lip_contact_weight=lam)
+                row[f"t{seconds:g}_{lam:g}"] = time.perf_counter() - t0
+                row[f"p{seconds:g}_{lam:g}"] = errors(targets, lambda a: animate(mimetic, model, a, persona=persona), rig, template)
                 persona.close()
-            rows.append(row)
-            print(spk["id"], {k: v for k, v in row.items() if k != "speaker"}, flush=True)
+            if mimic is not None:
+                motion = np.concatenate([c.offsets(rig) for c in ref])
+                t0 = time.perf_counter()
+                code = mimic.style_from_motion(motion)
+                row[f"tm{seconds:g}"] = time.perf_counter() - t0
+                row[f"m{seconds:g}"] = errors(targets, lambda a: animate(mimetic, mimic, a, style_code=code), rig, template)
+                code = window_mean_code(mimic, motion)
+                row[f"mw{seconds:g}"] = errors(targets, lambda a: animate(mimetic, mimic, a, style_code=code), rig, template)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
 
-    def mean(key, i):
-        return float(np.nanmean([r[key][i] for r in rows]))
+    def mean(key, i=None):
+        return float(np.nanmean([r[key] if i is None else r[key][i] for r in rows]))
 
-    lines = ["| | held-out vertex error (mm) | vs default style | bilabial lip-distance error (mm) | adaptation (s) for (s of reference) |",
-             "|---|---|---|---|---|"]
     base = mean("slot0", 0)
-    lines.append(f"| generalized, default style (slot 0) | {base:.3f} | — | {mean('slot0', 1):.3f} | |")
-    lines.append(f"| generalized, mean of training styles | {mean('mean', 0):.3f} | {100 * (1 - mean('mean', 0) / base):+.1f} % | {mean('mean', 1):.3f} | |")
+
+    def line(label, key, extra=""):
+        v = mean(key, 0)
+        return f"| {label} | {v:.3f} | {100 * (1 - v / base):+.1f} % | {mean(key, 1):.3f} | {extra} |"
+
+    lines = ["| | held-out vertex error (mm) | lower than the default style by | bilabial lip-distance error (mm) | time (s) for (s of reference) |",
+             "|---|---|---|---|---|",
+             line("generalized, default style (slot 0)", "slot0"),
+             line("generalized, mean of the training styles", "mean")]
     for s in lengths:
-        k = f"p{s:g}"
-        lines.append(f"| personalized from {s:g} s | {mean(k, 0):.3f} | {100 * (1 - mean(k, 0) / base):+.1f} % lower | {mean(k, 1):.3f} | "
-                     f"{mean(f't{s:g}', 0):.1f} for {mean(f't{s:g}', 1):.1f} |")
+        for lam in lips:
+            lines.append(line(f"Imitator adaptation, {s:g} s, λ = {lam:g}", f"p{s:g}_{lam:g}",
+                              f"{mean(f't{s:g}_{lam:g}'):.1f} for {mean(f'ref{s:g}'):.1f}"))
+    if mimic is not None:
+        for s in lengths:
+            lines.append(line(f"Mimic style code, last 5 s of the {s:g} s", f"m{s:g}", f"{mean(f'tm{s:g}'):.3f} for {mean(f'ref{s:g}'):.1f}"))
+            lines.append(line(f"Mimic style code, mean over 5 s windows of the {s:g} s", f"mw{s:g}", ""))
     table = "\n".join(lines)
     print(table)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"model": args.model, "mimic": args.mimic, "corpus": args.corpus, "rows": rows}, f, indent=1)
     if args.out:
         with open(args.out, "w") as f:
-            f.write("# Personalization: measured on unseen speakers\n\n")
-            f.write(f"Model `{os.path.basename(args.model)}`, corpus `{args.corpus}`, {len(rows)} test speakers (never seen in training); "
-                    f"per speaker the last third of its clips is held out for evaluation and the reference is taken from the rest. "
-                    f"Streaming with whole-utterance context; 2 BLAS threads. `python tools/measure_personalization.py`.\n\n")
+            f.write(f"Model `{os.path.basename(args.model)}`" + (f", Mimic `{os.path.basename(args.mimic)}`" if args.mimic else "")
+                    + f"; {len(rows)} test speakers (never seen in training), {sum(r['eval_clips'] for r in rows)} evaluation clips; "
+                    f"{args.threads} BLAS threads. `python tools/measure_personalization.py`.\n\n")
             f.write(table + "\n")
     return 0
 
