@@ -299,7 +299,7 @@ typedef struct mimetic_personalize_params {
     float style_learning_rate;
     float basis_learning_rate;
     float velocity_weight;          /* 10, as Imitator */
-    float lip_contact_weight;       /* lambda of the lip-contact weighting (5; 0: off) */
+    float lip_contact_weight;       /* lambda of the lip-contact weighting (20; 0: off) */
     int32_t held_out_clip;          /* clip kept for early stopping; -1: the last one when there are >= 2 */
     int32_t initial_style_slot;     /* the training subject to start from */
 } mimetic_personalize_params;

@@ -22,7 +22,7 @@ struct Personalize: ParsableCommand {
     @Option(help: "Stage 1 steps (style vector).") var styleSteps = AdaptationOptions().styleSteps
     @Option(help: "Stage 2 steps (style vector + motion basis).") var basisSteps = AdaptationOptions().basisSteps
     @Flag(help: "Skip stage 2: adapt the style vector only.") var noBasis = false
-    @Option(help: "λ of the lip-contact weighting (0: off).") var lipContactWeight: Float = 5
+    @Option(help: "λ of the lip-contact weighting (0: off).") var lipContactWeight: Float = 20
     @Option(help: "BLAS threads.") var threads: Int?
     @Flag(help: "No progress bar.") var quiet = false
 

@@ -21,8 +21,10 @@ public struct AdaptationOptions: Sendable {
     public var basisSteps = 150
     public var basisLearningRate: Float = 1e-3
     public var velocityWeight: Float = 10
-    /// λ of Imitator's lip-contact weighting (0 turns it off).
-    public var lipContactWeight: Float = 5
+    /// λ of Imitator's lip-contact weighting (0 turns it off). Imitator trains with 5; adapting with
+    /// 20 keeps more of the generalized model's closures (docs/personalization.md: on unseen speakers
+    /// 40 % less bilabial lip-distance error than λ = 5, with an equal or lower vertex error).
+    public var lipContactWeight: Float = 20
     /// Index of the clip held out for early stopping (nil: the last one when there are ≥ 2).
     public var heldOutClip: Int? = nil
     /// Evaluations (every `evaluateEvery` steps) without improvement before a stage stops.
