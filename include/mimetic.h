@@ -302,6 +302,10 @@ typedef struct mimetic_personalize_params {
     float lip_contact_weight;       /* lambda of the lip-contact weighting (20; 0: off) */
     int32_t held_out_clip;          /* clip kept for early stopping; -1: the last one when there are >= 2 */
     int32_t initial_style_slot;     /* the training subject to start from */
+    float lip_closure_weight;       /* mu of the lip-closure term: around m/b/p the gap between the model's
+                                       inner-lip pairs ('lip_pairs') must match the reference's (0.3; 0: off;
+                                       ignored for models without lip_pairs). Added after 0.x: a caller
+                                       passing the older 40-byte struct gets the default. */
 } mimetic_personalize_params;
 
 /* Progress of mimetic_personalize; return 0 to cancel (the call then returns MIMETIC_ERROR_CANCELLED). */

@@ -4,7 +4,9 @@ Swift closed-form backward pass) on the imitator_zeros fixture model.
 Objective (docs: Sources/MimeticCore/Personalization/AdaptationObjective.swift), over clips c:
   L = sum_c sum_t,k (1 + lam*w_t) (y - g)^2 / (sum_c T_c * D)
     + vel * sum_c sum_{t>=1},k ((y_t - y_{t-1}) - (g_t - g_{t-1}))^2 / (sum_c (T_c - 1) * D)
-  y = basis(MLP(v + s)),  MLP = LeakyReLU(slope) after each hidden Linear.
+    + mu * sum_c sum_t w_t mean_p |(y_t,up - y_t,lp) - (g_t,up - g_t,lp)|^2 / sum_c sum_t w_t   (lip closure)
+  y = basis(MLP(v + s)),  MLP = LeakyReLU(slope) after each hidden Linear; (up, lp) inner-lip vertex
+  pairs, each vertex 3 consecutive values of y.
 Writes Tests/Fixtures/personalization_gradients.safetensors.
 """
 import json
@@ -48,7 +50,12 @@ def main():
     events = [[5, 7, 20], [3]]
     weights = [imitator_frame_weights(e, c.shape[0]) for e, c in zip(events, clips)]
     style0 = (tensors["style.weight"][:, 1] + 0.1 * rng.standard_normal(d)).astype(np.float32)
-    lam, vel = 5.0, 10.0
+    lam, vel, mu = 5.0, 10.0, 2.0
+    V = D // 3
+    pairs = rng.choice(V, size=(2, 6), replace=False).astype(np.int32)   # [2, k]: upper row, lower row
+    up = torch.tensor(np.stack([3 * pairs[0] + c for c in range(3)], -1).reshape(-1), dtype=torch.long)
+    lo = torch.tensor(np.stack([3 * pairs[1] + c for c in range(3)], -1).reshape(-1), dtype=torch.long)
+    closure_frames = sum(float(w.sum()) for w in weights)
 
     s = torch.tensor(style0, dtype=torch.float64, requires_grad=True)
     W = torch.tensor(tensors["motion_out.weight"], dtype=torch.float64, requires_grad=True)
@@ -68,12 +75,15 @@ def main():
         loss = loss + ((1 + lam * torch.tensor(w, dtype=torch.float64)[:, None]) * e * e).sum() / total
         dv = (y[1:] - y[:-1]) - (g[1:] - g[:-1])
         loss = loss + vel * (dv * dv).sum() / total_vel
+        gap = (y[:, up] - y[:, lo]) - (g[:, up] - g[:, lo])           # [T, 3k]
+        loss = loss + mu * (torch.tensor(w, dtype=torch.float64)[:, None] * gap * gap).sum() / (closure_frames * pairs.shape[1])
     loss.backward()
     out = {
         "clip0_features": clips[0], "clip1_features": clips[1],
         "clip0_target": targets[0], "clip1_target": targets[1],
         "clip0_frame_weights": weights[0], "clip1_frame_weights": weights[1],
         "style": style0,
+        "lip_pairs": pairs.astype(np.float32),
         "loss": np.array([loss.item()], np.float32),
         "grad_style": s.grad.numpy().astype(np.float32),
         "grad_weight": W.grad.numpy().astype(np.float32),
@@ -81,6 +91,7 @@ def main():
     }
     path = os.path.join(FIX, "personalization_gradients.safetensors")
     save_file(out, path, metadata={"model": "imitator_zeros", "lip_contact_weight": str(lam), "velocity_weight": str(vel),
+                                   "lip_closure_weight": str(mu),
                                    "note": "autograd in float64 on the fixture model's motion decoder"})
     print(f"wrote {path}: loss {loss.item():.6g}, |grad s| {s.grad.norm():.4g}, |grad W| {W.grad.norm():.4g}")
 

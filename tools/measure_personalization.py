@@ -5,7 +5,7 @@ library, through the Python binding) vs a Mimic model's style code from the same
 (forward only), and the adaptation wall time on this machine.
 
   python tools/measure_personalization.py --corpus CORPUS --model IMITATOR.safetensors \
-      [--mimic MIMIC.safetensors] [--lip-weights 5,20] [--out docs/personalization.md] [--json results.json]
+      [--mimic MIMIC.safetensors] [--weights 5:0,20:0.3] [--out docs/personalization.md] [--json results.json]
 
 Per test speaker: its clips are sorted by sentence and split into evaluation clips (the last third,
 never seen by the adaptation) and a pool the reference is taken from (its first clips, up to the
@@ -72,7 +72,8 @@ def main(argv=None) -> int:
     ap.add_argument("--model", required=True, help="Imitator-family model file (the generalized model)")
     ap.add_argument("--mimic", default=None, help="Mimic model file: its style code from the same reference")
     ap.add_argument("--seconds", default="10,30", help="reference lengths (s), comma-separated")
-    ap.add_argument("--lip-weights", default="5", help="lip-contact weights lambda to adapt with, comma-separated")
+    ap.add_argument("--weights", default="20:0.3", help="adaptation settings to compare, comma-separated "
+                    "LAMBDA:MU pairs (lip-contact weight : lip-closure weight)")
     ap.add_argument("--speakers", type=int, default=6, help="test speakers to use (at most)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=None, help="write a Markdown report here")
@@ -83,7 +84,7 @@ def main(argv=None) -> int:
     corpus = Corpus(args.corpus)
     rig = corpus.rig
     lengths = [float(x) for x in args.seconds.split(",")]
-    lips = [float(x) for x in args.lip_weights.split(",")]
+    settings = [tuple(float(v) for v in x.split(":")) for x in args.weights.split(",")]
     model = mimetic.Model(args.model)
     mimic = mimetic.Model(args.mimic) if args.mimic else None
     template = model.template
@@ -106,11 +107,11 @@ def main(argv=None) -> int:
                 total += len(c.audio) / 16000
             row[f"ref{seconds:g}"] = total
             clips_in = [mimetic.ReferenceClip(offsets=c.offsets(rig), audio=c.audio, bilabial_frames=c.bilabial_frames) for c in ref]
-            for lam in lips:
+            for lam, mu in settings:
                 t0 = time.perf_counter()
-                persona = mimetic.Persona.personalize(model, clips_in, lip_contact_weight=lam)
-                row[f"t{seconds:g}_{lam:g}"] = time.perf_counter() - t0
-                row[f"p{seconds:g}_{lam:g}"] = errors(targets, lambda a: animate(mimetic, model, a, persona=persona), rig, template)
+                persona = mimetic.Persona.personalize(model, clips_in, lip_contact_weight=lam, lip_closure_weight=mu)
+                row[f"t{seconds:g}_{lam:g}_{mu:g}"] = time.perf_counter() - t0
+                row[f"p{seconds:g}_{lam:g}_{mu:g}"] = errors(targets, lambda a: animate(mimetic, model, a, persona=persona), rig, template)
                 persona.close()
             if mimic is not None:
                 motion = np.concatenate([c.offsets(rig) for c in ref])
@@ -137,9 +138,10 @@ def main(argv=None) -> int:
              line("generalized, default style (slot 0)", "slot0"),
              line("generalized, mean of the training styles", "mean")]
     for s in lengths:
-        for lam in lips:
-            lines.append(line(f"Imitator adaptation, {s:g} s, λ = {lam:g}", f"p{s:g}_{lam:g}",
-                              f"{mean(f't{s:g}_{lam:g}'):.1f} for {mean(f'ref{s:g}'):.1f}"))
+        for lam, mu in settings:
+            key = f"{s:g}_{lam:g}_{mu:g}"
+            lines.append(line(f"Imitator adaptation, {s:g} s, λ = {lam:g}, μ = {mu:g}", f"p{key}",
+                              f"{mean(f't{key}'):.1f} for {mean(f'ref{s:g}'):.1f}"))
     if mimic is not None:
         for s in lengths:
             lines.append(line(f"Mimic style code, last 5 s of the {s:g} s", f"m{s:g}", f"{mean(f'tm{s:g}'):.3f} for {mean(f'ref{s:g}'):.1f}"))

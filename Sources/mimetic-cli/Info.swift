@@ -25,7 +25,7 @@ struct Info: ParsableCommand {
                 print("encoder      realtime: log-mel \(r.n_mels) x \(r.subframes * c.fps) Hz (FFT \(r.n_fft), window \(r.win_length)), conv \(r.mel_kernel.count) mel-rate + stride \(r.subframes) + \(r.kernel.count) frame-rate layers x \(r.hidden_size), lookahead \(String(format: "%.1f", (m.realtimeLookaheadSamples ?? 0) / 16)) ms, \(m.encoderParameterCount) parameters")
             }
             print("decoder      d=\(d.d_model), \(d.num_heads) heads, FFN \(d.ffn_dim), \(d.num_layers) layer(s), \(d.norm.rawValue) norm, \(d.attention_bias.rawValue) bias, period \(d.period), window \(d.max_seq_len) frames")
-            print("mesh         \(c.num_vertices) vertices (\(c.outputSize) floats per frame), template \(m.template == nil ? "no" : "yes"), triangles \((m.triangles?.count ?? 0) / 3), lip vertices \(m.lipVertices?.count ?? 0)")
+            print("mesh         \(c.num_vertices) vertices (\(c.outputSize) floats per frame), template \(m.template == nil ? "no" : "yes"), triangles \((m.triangles?.count ?? 0) / 3), lip vertices \(m.lipVertices?.count ?? 0), inner-lip pairs \(m.lipPairs?.upper.count ?? 0)")
             if let im = c.imitator { print("imitator     start token \(im.start_token.rawValue), \(im.mlp_layers) MLP layers") }
             if let mi = c.mimic { print("mimic        style encoder \(mi.style_conv_layers) conv + \(mi.style_layers) transformer layers, window \(mi.style_window) frames") }
             let names = m.styleNames

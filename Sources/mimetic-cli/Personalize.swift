@@ -22,7 +22,8 @@ struct Personalize: ParsableCommand {
     @Option(help: "Stage 1 steps (style vector).") var styleSteps = AdaptationOptions().styleSteps
     @Option(help: "Stage 2 steps (style vector + motion basis).") var basisSteps = AdaptationOptions().basisSteps
     @Flag(help: "Skip stage 2: adapt the style vector only.") var noBasis = false
-    @Option(help: "λ of the lip-contact weighting (0: off).") var lipContactWeight: Float = 20
+    @Option(help: "λ of the lip-contact weighting (0: off).") var lipContactWeight: Float = AdaptationOptions().lipContactWeight
+    @Option(help: "μ of the lip-closure term on the model's inner-lip pairs (0: off).") var lipClosureWeight: Float = AdaptationOptions().lipClosureWeight
     @Option(help: "BLAS threads.") var threads: Int?
     @Flag(help: "No progress bar.") var quiet = false
 
@@ -61,6 +62,7 @@ struct Personalize: ParsableCommand {
                 options.styleSteps = styleSteps
                 options.basisSteps = noBasis ? 0 : basisSteps
                 options.lipContactWeight = lipContactWeight
+                options.lipClosureWeight = lipClosureWeight
                 let bar = quiet ? nil : ProgressBar(label: "personalizing")
                 persona = try ImitatorAdaptation.adapt(model: m, clips: clips, options: options) { p in
                     bar?.update(done: p.step, total: p.totalSteps)

@@ -58,7 +58,8 @@ int main(int argc, char **argv) {
     if (argc < 4) { fprintf(stderr, "usage: %s IMITATOR OTHER_IMITATOR MIMIC\n", argv[0]); return 2; }
     CHECK(offsetof(mimetic_stream_params, persona) == 72 && offsetof(mimetic_stream_params, reserve_persona_basis) == 80 &&
           sizeof(mimetic_stream_params) == 88, "stream params layout");
-    CHECK(sizeof(mimetic_personalize_params) == 40 && offsetof(mimetic_personalize_params, initial_style_slot) == 36, "personalize params layout");
+    CHECK(sizeof(mimetic_personalize_params) == 48 && offsetof(mimetic_personalize_params, initial_style_slot) == 36 &&
+          offsetof(mimetic_personalize_params, lip_closure_weight) == 40, "personalize params layout");
     CHECK(sizeof(mimetic_reference_clip) == 56 && offsetof(mimetic_reference_clip, bilabial_count) == 48, "clip layout");
     CHECK(mimetic_model_load(argv[1], &model) == MIMETIC_OK, "load");
     CHECK(mimetic_model_load(argv[2], &other) == MIMETIC_OK, "load other");
@@ -82,7 +83,7 @@ int main(int argc, char **argv) {
     /* Errors. */
     mimetic_personalize_params_init(NULL);
     mimetic_personalize_params_init(&pp);
-    CHECK(pp.struct_size == sizeof pp && pp.style_steps > 0 && pp.held_out_clip == -1, "defaults");
+    CHECK(pp.struct_size == sizeof pp && pp.style_steps > 0 && pp.held_out_clip == -1 && pp.lip_closure_weight > 0, "defaults");
     CHECK(mimetic_personalize(model, NULL, 0, &pp, NULL, NULL, &persona) == MIMETIC_ERROR_INVALID_ARGUMENT, "no clips");
     memset(clips, 0, sizeof clips);
     clips[0].audio = audio; clips[0].audio_samples = n; clips[0].sample_rate = 16000;
@@ -101,6 +102,16 @@ int main(int argc, char **argv) {
     clips[1].frames = (size_t)frames_a;
     pp.struct_size = 4;
     CHECK(mimetic_personalize(model, clips, 2, &pp, NULL, NULL, &persona) == MIMETIC_ERROR_INVALID_ARGUMENT, "struct size");
+    mimetic_personalize_params_init(&pp);
+    pp.lip_closure_weight = -1;
+    CHECK(mimetic_personalize(model, clips, 2, &pp, NULL, NULL, &persona) == MIMETIC_ERROR_INVALID_ARGUMENT, "negative closure weight");
+    /* A caller built before lip_closure_weight existed passes the 40-byte struct: accepted (the field's
+       default applies), so the garbage beyond it is never read. */
+    pp.struct_size = 40;
+    pp.style_steps = 2; pp.basis_steps = 2;
+    CHECK(mimetic_personalize(model, clips, 2, &pp, NULL, NULL, &persona) == MIMETIC_OK && persona, "40-byte params: %s", mimetic_last_error());
+    mimetic_persona_free(persona);
+    persona = NULL;
     mimetic_personalize_params_init(&pp);
     pp.style_steps = 20; pp.basis_steps = 20;
     CHECK(mimetic_personalize(model, clips, 2, &pp, cancel_now, NULL, &persona) == MIMETIC_ERROR_CANCELLED && persona == NULL, "cancel");

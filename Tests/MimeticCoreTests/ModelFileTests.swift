@@ -182,4 +182,20 @@ final class ModelFileTests: XCTestCase {
         h["triangles"] = ["dtype": "I32", "shape": [1, 3], "data_offsets": [begin, begin + 12]]
         expectInvalidModel(assemble(h, data), containing: "references vertex 99999")
     }
+
+    /// `lip_pairs` ([2, k] inner-lip pairs) loads as two rows; a wrong shape or vertex is refused.
+    func testLipPairs() throws {
+        func withPairs(_ values: [Int32], shape: [Int]) throws -> [UInt8] {
+            var (h, d) = parts(try fixtureBytes())
+            let begin = d.count
+            for v in values { withUnsafeBytes(of: v.littleEndian) { d.append(contentsOf: $0) } }
+            h["lip_pairs"] = ["dtype": "I32", "shape": shape, "data_offsets": [begin, begin + 4 * values.count]]
+            return assemble(h, d)
+        }
+        let m = try load(try withPairs([1, 2, 3, 10, 20, 30], shape: [2, 3]))
+        XCTAssertEqual(m.lipPairs?.upper, [1, 2, 3])
+        XCTAssertEqual(m.lipPairs?.lower, [10, 20, 30])
+        expectInvalidModel(try withPairs([1, 2, 3, 10, 20, 30], shape: [3, 2]), containing: "'lip_pairs' must be [2, k]")
+        expectInvalidModel(try withPairs([1, 99_999], shape: [2, 1]), containing: "'lip_pairs' references vertex 99999")
+    }
 }

@@ -13,7 +13,10 @@ final class PersonalizationTests: XCTestCase {
             AdaptationObjective.Clip(features: t["clip\(i)_features"]!, target: t["clip\(i)_target"]!,
                                      frameWeights: t["clip\(i)_frame_weights"]!.data)
         }
-        let objective = AdaptationObjective(head: head, d: model.config.decoder.d_model, outputs: model.outputSize)
+        var objective = AdaptationObjective(head: head, d: model.config.decoder.d_model, outputs: model.outputSize)
+        let pairs = t["lip_pairs"]!
+        objective.lipPairs = (0..<pairs.cols).map { (Int(pairs[0, $0]), Int(pairs[1, $0])) }
+        objective.lipClosureWeight = 2
         let g = objective.evaluate(clips, style: t["style"]!.data, weight: head.motionOut.weight.pointer,
                                    bias: head.motionOut.bias!.pointer, gradients: true, basisGradients: true)
         let refLoss = Double(t["loss"]!.data[0])

@@ -1572,6 +1572,10 @@ def load_triangles(src, num_vertices: int) -> np.ndarray:
     return np.ascontiguousarray(a.astype(np.int32))
 
 
+# Tensors of a model file that are mesh assets, not weights (docs/model-format.md, "Optional assets").
+ASSET_NAMES = ("template", "triangles", "lip_vertices", "lip_pairs")
+
+
 def load_lip_vertices(src, num_vertices: int) -> np.ndarray:
     a = _load_indices(src, "lip_vertices").reshape(-1)
     if a.size == 0:
@@ -1580,9 +1584,21 @@ def load_lip_vertices(src, num_vertices: int) -> np.ndarray:
     return np.ascontiguousarray(a.astype(np.int32))
 
 
+def load_lip_pairs(src, num_vertices: int) -> np.ndarray:
+    """Inner-lip vertex pairs as [2, k] int32: row 0 upper-lip vertices, row 1 the lower-lip vertex
+    each one meets when the lips close (a [k, 2] array is transposed)."""
+    a = _load_indices(src, "lip_pairs")
+    if a.ndim == 2 and a.shape[1] == 2 and a.shape[0] != 2:
+        a = a.T
+    if a.ndim != 2 or a.shape[0] != 2 or a.shape[1] == 0:
+        raise ConversionError(f"lip_pairs: expected shape [2, k] (upper row, lower row), got {list(a.shape)}")
+    _check_range(a, "lip_pairs", num_vertices)
+    return np.ascontiguousarray(a.astype(np.int32))
+
+
 def write_model(dst_path, tensors: Mapping, config: Mapping, template=None, triangles=None,
                 lip_vertices=None, dtype: str = "f32", provenance: Optional[Mapping] = None,
-                template_key: Optional[str] = None) -> None:
+                template_key: Optional[str] = None, lip_pairs=None) -> None:
     """Write a Mimetic model file (safetensors + metadata). Weights F32 or F16, assets F32 / I32."""
     from safetensors.numpy import save_file
 
@@ -1594,7 +1610,7 @@ def write_model(dst_path, tensors: Mapping, config: Mapping, template=None, tria
     if dtype not in ("f32", "f16"):
         raise ConversionError(f"dtype must be 'f32' or 'f16', got {dtype!r}")
     validate_config(config)
-    reserved = {"template", "triangles", "lip_vertices"} & set(tensors)
+    reserved = set(ASSET_NAMES) & set(tensors)
     if reserved:
         raise ConversionError(f"weights may not use the asset names {sorted(reserved)}")
     check_tensors(config, tensors)
@@ -1616,6 +1632,8 @@ def write_model(dst_path, tensors: Mapping, config: Mapping, template=None, tria
         out["triangles"] = load_triangles(triangles, V)
     if lip_vertices is not None:
         out["lip_vertices"] = load_lip_vertices(lip_vertices, V)
+    if lip_pairs is not None:
+        out["lip_pairs"] = load_lip_pairs(lip_pairs, V)
     metadata = {"mimetic.format": FORMAT_VERSION, "mimetic.config": json.dumps(config)}
     if provenance is not None:
         metadata["mimetic.provenance"] = json.dumps(dict(provenance))
@@ -1646,7 +1664,7 @@ def _sha256(path: Path) -> str:
 
 def convert_checkpoint(src_path, dst_path, overrides: Optional[Mapping] = None, template=None,
                        triangles=None, lip_vertices=None, dtype: str = "f32",
-                       template_key: Optional[str] = None, report: Optional[dict] = None) -> dict:
+                       template_key: Optional[str] = None, report: Optional[dict] = None, lip_pairs=None) -> dict:
     """Load, infer, convert and write; return the config."""
     src_path = Path(src_path)
     sd, extra = load_checkpoint(src_path)
@@ -1661,7 +1679,8 @@ def convert_checkpoint(src_path, dst_path, overrides: Optional[Mapping] = None, 
         ("family", config["family"]),
     ])
     write_model(dst_path, tensors, config, template=template, triangles=triangles,
-                lip_vertices=lip_vertices, dtype=dtype, provenance=provenance, template_key=template_key)
+                lip_vertices=lip_vertices, dtype=dtype, provenance=provenance, template_key=template_key,
+                lip_pairs=lip_pairs)
     rep["extra"] = extra
     rep["num_tensors"] = len(tensors)
     rep["num_parameters"] = int(sum(int(np.prod(t.shape)) for t in tensors.values()))
@@ -1715,6 +1734,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--template-key", metavar="KEY", help="entry of a pickled template dict (e.g. a subject name)")
     p.add_argument("--triangles", metavar="F.npy", help="triangle indices [F,3] (.npy, .obj or text)")
     p.add_argument("--lip-vertices", metavar="L.npy|L.txt", help="lip vertex indices (.npy or text)")
+    p.add_argument("--lip-pairs", metavar="P.npy|P.txt", help="inner-lip vertex pairs, [2, k] or [k, 2] (upper, lower): "
+                   "the lip-closure term of personalization")
     p.add_argument("--style-names", metavar="a,b,c", help="comma-separated style names (one per one-hot slot)")
     p.add_argument("--set", action="append", default=[], metavar="KEY.PATH=JSON",
                    help="set any config field, e.g. --set decoder.period=30 (repeatable)")
@@ -1772,7 +1793,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConversionWarning)
             config = convert_checkpoint(args.src, args.out, overrides=overrides, template=args.template,
-                                        triangles=args.triangles, lip_vertices=args.lip_vertices,
+                                        triangles=args.triangles, lip_vertices=args.lip_vertices, lip_pairs=args.lip_pairs,
                                         dtype="f16" if args.f16 else "f32", template_key=args.template_key,
                                         report=report)
         for w in caught:

@@ -746,6 +746,24 @@ def test_f16_and_assets(tmp_path):
         np.testing.assert_allclose(got[k].astype(np.float32), e.detach().numpy(), rtol=1e-3, atol=1e-3)
 
 
+def test_lip_pairs(tmp_path):
+    """`lip_pairs` is written as I32 [2, k] (a [k, 2] list is transposed); bad shapes and indices are refused."""
+    sd, _ = faceformer_sd("vocaset")
+    src = tmp_path / "ff.pth"
+    torch.save(sd, src)
+    pairs = np.array([[1, 6], [2, 7], [3, 8]], dtype=np.int64)             # [k, 2]
+    np.save(tmp_path / "p.npy", pairs)
+    dst = tmp_path / "p.safetensors"
+    convert_ok(src, dst, lip_pairs=tmp_path / "p.npy")
+    got, _, dtypes = read_model(dst)
+    assert dtypes["lip_pairs"] == "I32"
+    np.testing.assert_array_equal(got["lip_pairs"], pairs.T.astype(np.int32))
+    for bad, msg in [(np.arange(6).reshape(3, 2, 1), r"\[2, k\]"), (np.array([[0], [V]]), "lip_pairs")]:
+        np.save(tmp_path / "bad.npy", bad)
+        with pytest.raises(C.ConversionError, match=msg):
+            convert_ok(src, tmp_path / "bad.safetensors", lip_pairs=tmp_path / "bad.npy")
+
+
 def test_template_forms(tmp_path):
     t = np.random.rand(V, 3).astype(np.float32)
     np.testing.assert_array_equal(C.load_template(t.reshape(-1), num_vertices=V), t)

@@ -159,6 +159,7 @@ def test_export_validates_and_round_trips(trained, tmp_path, family):
     np.testing.assert_array_equal(t["template"], tr.rig.template)
     np.testing.assert_array_equal(t["triangles"], tr.rig.triangles)
     np.testing.assert_array_equal(t["lip_vertices"], tr.rig.lip_vertices)
+    np.testing.assert_array_equal(t["lip_pairs"], np.stack([tr.rig.lip_upper, tr.rig.lip_lower]))
     assert cfg["styles"]["names"] == tr.train_speakers
     if family == "mimic":
         assert t["style_codes"].shape == (len(tr.train_speakers), tr.mc.d_model)

@@ -18,8 +18,11 @@ private func publish(_ h: PersonaHandle, _ out: UnsafeMutablePointer<OpaquePoint
 }
 
 enum PersonalizeParamsC {
-    static let size = 40
+    static let size = 48
+    /// Callers built against the header before `lip_closure_weight` pass 40: they get its default.
+    static let sizeWithoutClosure = 40
     static let styleSteps = 8, basisSteps = 12, styleLR = 16, basisLR = 20, velocity = 24, lipContact = 28, heldOut = 32, initialSlot = 36
+    static let lipClosure = 40
 }
 
 @_cdecl("mimetic_personalize_params_init")
@@ -36,6 +39,7 @@ public func mimetic_personalize_params_init(_ p: UnsafeMutableRawPointer?) {
     p.storeBytes(of: o.lipContactWeight, toByteOffset: PersonalizeParamsC.lipContact, as: Float.self)
     p.storeBytes(of: Int32(-1), toByteOffset: PersonalizeParamsC.heldOut, as: Int32.self)
     p.storeBytes(of: Int32(0), toByteOffset: PersonalizeParamsC.initialSlot, as: Int32.self)
+    p.storeBytes(of: o.lipClosureWeight, toByteOffset: PersonalizeParamsC.lipClosure, as: Float.self)
 }
 
 /// mimetic_reference_clip, LP64: audio 0, audio_samples 8, sample_rate 16, offsets 24, frames 32,
@@ -55,7 +59,7 @@ public func mimetic_personalize(_ model: OpaquePointer?, _ clips: UnsafeRawPoint
         var options = AdaptationOptions()
         if let params {
             let size = params.load(as: Int.self)
-            guard size >= PersonalizeParamsC.size, size <= PersonalizeParamsC.size + 4096 else {
+            guard size >= PersonalizeParamsC.sizeWithoutClosure, size <= PersonalizeParamsC.size + 4096 else {
                 throw MimeticError.invalidArgument("mimetic_personalize: params->struct_size is \(size); initialise params with mimetic_personalize_params_init")
             }
             options.styleSteps = Int(params.load(fromByteOffset: PersonalizeParamsC.styleSteps, as: Int32.self))
@@ -64,12 +68,16 @@ public func mimetic_personalize(_ model: OpaquePointer?, _ clips: UnsafeRawPoint
             options.basisLearningRate = params.load(fromByteOffset: PersonalizeParamsC.basisLR, as: Float.self)
             options.velocityWeight = params.load(fromByteOffset: PersonalizeParamsC.velocity, as: Float.self)
             options.lipContactWeight = params.load(fromByteOffset: PersonalizeParamsC.lipContact, as: Float.self)
+            if size >= PersonalizeParamsC.lipClosure + 4 {
+                options.lipClosureWeight = params.load(fromByteOffset: PersonalizeParamsC.lipClosure, as: Float.self)
+            }
             let held = Int(params.load(fromByteOffset: PersonalizeParamsC.heldOut, as: Int32.self))
             options.heldOutClip = held >= 0 ? held : nil
             let slot = Int(params.load(fromByteOffset: PersonalizeParamsC.initialSlot, as: Int32.self))
             if m.family == .imitator { options.initialStyle = try m.styleVector(.slot(slot)) }
             guard options.styleSteps >= 0, options.basisSteps >= 0, options.styleSteps + options.basisSteps <= 1_000_000,
-                  [options.styleLearningRate, options.basisLearningRate, options.velocityWeight, options.lipContactWeight].allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+                  [options.styleLearningRate, options.basisLearningRate, options.velocityWeight, options.lipContactWeight,
+                   options.lipClosureWeight].allSatisfy({ $0.isFinite && $0 >= 0 }) else {
                 throw MimeticError.invalidArgument("mimetic_personalize: steps must be >= 0 and rates/weights finite and >= 0")
             }
             guard held < n else { throw MimeticError.invalidArgument("mimetic_personalize: held_out_clip \(held) but only \(n) clips") }

@@ -12,6 +12,8 @@ public final class MimeticModel: @unchecked Sendable {
     public let template: [Float]?
     public let triangles: [Int32]?
     public let lipVertices: [Int32]?
+    /// Inner-lip vertex pairs (upper[i] faces lower[i]): where the lips meet when they close.
+    public let lipPairs: (upper: [Int32], lower: [Int32])?
 
     /// The audio encoder: wav2vec 2.0 or the real-time encoder (exactly one is set).
     let wav2vec: Wav2Vec2Encoder?
@@ -88,6 +90,15 @@ public final class MimeticModel: @unchecked Sendable {
             }
             lipVertices = lips
         } else { lipVertices = nil }
+        if let (pairs, shape) = try store.int32s("lip_pairs") {
+            guard shape.count == 2, shape[0] == 2, shape[1] > 0 else {
+                throw MimeticError.invalidModel("\(src): 'lip_pairs' must be [2, k] (upper row, lower row), found \(shape)")
+            }
+            if let bad = pairs.first(where: { $0 < 0 || Int($0) >= c.num_vertices }) {
+                throw MimeticError.invalidModel("\(src): 'lip_pairs' references vertex \(bad); the mesh has \(c.num_vertices)")
+            }
+            lipPairs = (Array(pairs[0..<shape[1]]), Array(pairs[shape[1]...]))
+        } else { lipPairs = nil }
     }
 
     public var family: ModelConfig.Family { config.family }

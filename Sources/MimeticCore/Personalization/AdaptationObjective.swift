@@ -5,7 +5,10 @@
 ///   L = mean_{t,k} (y − g)²                                   reconstruction
 ///     + 10 · mean_{t≥1,k} ((yₜ − yₜ₋₁) − (gₜ − gₜ₋₁))²        velocity
 ///     + mean_{t,k} λ · wₜ · (y − g)²                           lip contact (Imitator's frame-weighted MSE, λ = 5)
-/// with the means taken over every frame of every clip (so longer clips weigh more). The gradients
+///     + μ · Σₜ wₜ · mean_p ‖(y_up − y_lp) − (g_up − g_lp)‖² / Σₜ wₜ   lip closure, over the inner-lip pairs p
+/// with the means taken over every frame of every clip (so longer clips weigh more). The closure term
+/// is the lip-distance part the MSE over thousands of vertices barely sees: where the reference's lips
+/// meet (wₜ > 0 around m/b/p), the gap between each upper and lower inner-lip vertex must match. The gradients
 /// with respect to the style s, the basis W [D, d] and its bias b are computed in closed form
 /// (backpropagation through the LeakyReLU MLP with its weights frozen), checked against PyTorch
 /// autograd in the tests.
@@ -22,6 +25,9 @@ struct AdaptationObjective {
     let outputs: Int
     var velocityWeight: Float = 10
     var lipContactWeight: Float = 5
+    /// μ of the lip-closure term, and the pairs it measures (none: the term is off).
+    var lipClosureWeight: Float = 0
+    var lipPairs: [(upper: Int, lower: Int)] = []
 
     init(head: ImitatorHead, d: Int, outputs: Int) {
         mlp = head.mlp
@@ -45,6 +51,9 @@ struct AdaptationObjective {
         let velocityFrames = clips.reduce(0) { $0 + max(0, $1.features.rows - 1) }
         let recScale = 1 / Float(max(totalFrames * D, 1))
         let velScale = velocityWeight / Float(max(velocityFrames * D, 1))
+        let closureFrames = clips.reduce(Float(0)) { sum, clip in sum + clip.frameWeights.prefix(clip.features.rows).reduce(0, +) }
+        let closureScale = lipClosureWeight > 0 && closureFrames > 0 && !lipPairs.isEmpty
+            ? lipClosureWeight / (closureFrames * Float(lipPairs.count)) : 0
         var g = Gradients(style: [Float](repeating: 0, count: d),
                           weight: basisGradients ? [Float](repeating: 0, count: D * d) : nil,
                           bias: basisGradients ? [Float](repeating: 0, count: D) : nil)
@@ -69,21 +78,43 @@ struct AdaptationObjective {
                     Vec.addRows(yp.baseAddress!, rows: T, cols: D, ld: D, b)
                 }
             }
-            // Loss and dL/dy.
+            // Loss and dL/dy, a row at a time with SIMD: every term is a function of the error
+            // e = y − g (velocity: eₜ − eₜ₋₁; closure: e_up − e_lp), so y is overwritten with it.
             var dy = Matrix(zeros: T, D)
-            for t in 0..<T {
-                let lipW = lipContactWeight * (t < clip.frameWeights.count ? clip.frameWeights[t] : 0)
-                for k in 0..<D {
-                    let e = y.data[t * D + k] - clip.target.data[t * D + k]
-                    loss += Double((1 + lipW) * e * e * recScale)
-                    dy.data[t * D + k] = 2 * (1 + lipW) * e * recScale
-                }
-                if t > 0 {
-                    for k in 0..<D {
-                        let e = (y.data[t * D + k] - y.data[(t - 1) * D + k]) - (clip.target.data[t * D + k] - clip.target.data[(t - 1) * D + k])
-                        loss += Double(velScale * e * e)
-                        dy.data[t * D + k] += 2 * velScale * e
-                        dy.data[(t - 1) * D + k] -= 2 * velScale * e
+            var de = [Float](repeating: 0, count: D)
+            y.data.withUnsafeMutableBufferPointer { yp in
+                clip.target.data.withUnsafeBufferPointer { gp in
+                    dy.data.withUnsafeMutableBufferPointer { dp in
+                        de.withUnsafeMutableBufferPointer { vp in
+                            let e = yp.baseAddress!, d = dp.baseAddress!, v = vp.baseAddress!
+                            Vec.axpy(e, gp.baseAddress!, alpha: -1, count: T * D)
+                            for t in 0..<T {
+                                let row = e + t * D, drow = d + t * D
+                                let frameWeight = t < clip.frameWeights.count ? clip.frameWeights[t] : 0
+                                let w = (1 + lipContactWeight * frameWeight) * recScale
+                                loss += Double(w) * Double(Vec.dot(row, row, count: D))
+                                Vec.axpy(drow, row, alpha: 2 * w, count: D)
+                                let closureW = closureScale * frameWeight
+                                if closureW > 0 {
+                                    for pair in lipPairs {
+                                        for c in 0..<3 {
+                                            let u = 3 * pair.upper + c, l = 3 * pair.lower + c
+                                            let gap = row[u] - row[l]
+                                            loss += Double(closureW * gap * gap)
+                                            drow[u] += 2 * closureW * gap
+                                            drow[l] -= 2 * closureW * gap
+                                        }
+                                    }
+                                }
+                                if t > 0 {
+                                    v.update(from: row, count: D)
+                                    Vec.axpy(v, row - D, alpha: -1, count: D)
+                                    loss += Double(velScale) * Double(Vec.dot(v, v, count: D))
+                                    Vec.axpy(drow, v, alpha: 2 * velScale, count: D)
+                                    Vec.axpy(drow - D, v, alpha: -2 * velScale, count: D)
+                                }
+                            }
+                        }
                     }
                 }
             }

@@ -25,6 +25,9 @@ public struct AdaptationOptions: Sendable {
     /// 20 keeps more of the generalized model's closures (docs/personalization.md: on unseen speakers
     /// 40 % less bilabial lip-distance error than λ = 5, with an equal or lower vertex error).
     public var lipContactWeight: Float = 20
+    /// μ of the lip-closure term: at the frames around m/b/p, the gap between the model's inner-lip
+    /// vertex pairs must match the reference's (0 turns it off; models without `lip_pairs` skip it).
+    public var lipClosureWeight: Float = 0.3
     /// Index of the clip held out for early stopping (nil: the last one when there are ≥ 2).
     public var heldOutClip: Int? = nil
     /// Evaluations (every `evaluateEvery` steps) without improvement before a stage stops.
@@ -108,6 +111,10 @@ public enum ImitatorAdaptation {
         var objective = AdaptationObjective(head: head, d: d, outputs: D)
         objective.velocityWeight = options.velocityWeight
         objective.lipContactWeight = options.lipContactWeight
+        objective.lipClosureWeight = options.lipClosureWeight
+        if let pairs = model.lipPairs {
+            objective.lipPairs = zip(pairs.upper, pairs.lower).map { (Int($0), Int($1)) }
+        }
 
         var style = start
         var weight = head.motionOut.weight.toArray().map { $0 / sigma }
@@ -164,6 +171,8 @@ public enum ImitatorAdaptation {
             basisBiasDelta: basisChanged ? zip(bias, originalBias).map { ($0 - $1) * sigma } : nil,
             modelFingerprint: model.fingerprint,
             provenance: ["method": "imitator-two-stage", "clips": "\(clips.count)",
+                         "lip_contact_weight": "\(options.lipContactWeight)",
+                         "lip_closure_weight": objective.lipPairs.isEmpty ? "0 (the model has no lip_pairs)" : "\(options.lipClosureWeight)",
                          "reference_seconds": String(format: "%.2f", clips.reduce(0.0) { $0 + Double($1.audio.count) / 16000 }),
                          "held_out_loss": String(format: "%.6g", heldOutLoss() * lossUnit),
                          "seconds": String(format: "%.2f", Date().timeIntervalSince(started))])

@@ -95,6 +95,7 @@ class PersonalizeParamsC(ctypes.Structure):
         ("lip_contact_weight", ctypes.c_float),
         ("held_out_clip", ctypes.c_int32),
         ("initial_style_slot", ctypes.c_int32),
+        ("lip_closure_weight", ctypes.c_float),
     ]
 
 

@@ -54,6 +54,7 @@ class Persona:
     def personalize(cls, model: Model, clips: Sequence[ReferenceClip], style_steps: Optional[int] = None,
                     basis_steps: Optional[int] = None, style_learning_rate: Optional[float] = None,
                     basis_learning_rate: Optional[float] = None, lip_contact_weight: Optional[float] = None,
+                    lip_closure_weight: Optional[float] = None,
                     held_out_clip: Optional[int] = None, initial_style_slot: int = 0,
                     progress: Optional[ProgressFn] = None) -> "Persona":
         """Learns a persona from reference clips (``mimetic_personalize``); raises ``CancelledError`` when
@@ -91,7 +92,8 @@ class Persona:
         function("mimetic_personalize_params_init")(ctypes.byref(p))
         for name, value in [("style_steps", style_steps), ("basis_steps", basis_steps),
                             ("style_learning_rate", style_learning_rate), ("basis_learning_rate", basis_learning_rate),
-                            ("lip_contact_weight", lip_contact_weight), ("held_out_clip", held_out_clip)]:
+                            ("lip_contact_weight", lip_contact_weight), ("lip_closure_weight", lip_closure_weight),
+                            ("held_out_clip", held_out_clip)]:
             if value is not None:
                 setattr(p, name, value)
         p.initial_style_slot = initial_style_slot

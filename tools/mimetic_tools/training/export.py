@@ -103,6 +103,7 @@ def export_model(model: TrainModel, scale: float, rig, out_path, style_names: Se
         prov.update(provenance)
     C.write_model(out_path, tensors, cfg, template=np.asarray(rig.template, np.float32),
                   triangles=np.asarray(rig.triangles, np.int32), lip_vertices=np.asarray(rig.lip_vertices, np.int32),
+                  lip_pairs=np.stack([np.asarray(rig.lip_upper, np.int32), np.asarray(rig.lip_lower, np.int32)]),
                   dtype=dtype, provenance=prov)
     return cfg
 
@@ -121,12 +122,12 @@ def validate_model_file(path) -> dict:
     cfg = json.loads(meta["mimetic.config"])
     C.validate_config(cfg)
     t = load_file(str(path))
-    assets = {k: t.pop(k) for k in ("template", "triangles", "lip_vertices") if k in t}
+    assets = {k: t.pop(k) for k in C.ASSET_NAMES if k in t}
     C.check_tensors(cfg, t)
     V = cfg["num_vertices"]
     if "template" in assets and assets["template"].shape != (V, 3):
         raise C.ConversionError(f"template shape {assets['template'].shape}")
-    for k in ("triangles", "lip_vertices"):
+    for k in ("triangles", "lip_vertices", "lip_pairs"):
         if k in assets:
             a = assets[k]
             if a.dtype != np.int32 or a.min() < 0 or a.max() >= V:
@@ -243,7 +244,7 @@ def _head_from_file(sd, tensors, cfg, lin, in_proj, g) -> None:
 def load_model_file(path) -> tuple:
     """Load a Mimetic model file (wav2vec2 encoder, any family) into a TrainModel in metres (scale 1).
     Returns (model, info) with info = {"config", "styles", "style_codes", "template", "triangles",
-    "lip_vertices"}."""
+    "lip_vertices", "lip_pairs"}."""
     with safe_open(str(path), "np") as f:
         meta = f.metadata() or {}
     cfg = json.loads(meta["mimetic.config"])
@@ -289,5 +290,6 @@ def load_model_file(path) -> tuple:
         raise KeyError(f"model file lacks {bad[:5]}")
     model.eval()
     info = {"config": cfg, "styles": names, "style_codes": t.get("style_codes"),
-            "template": t.get("template"), "triangles": t.get("triangles"), "lip_vertices": t.get("lip_vertices")}
+            "template": t.get("template"), "triangles": t.get("triangles"), "lip_vertices": t.get("lip_vertices"),
+            "lip_pairs": t.get("lip_pairs")}
     return model, info
