@@ -2,6 +2,7 @@
 """Generate the synthetic talking-face corpus (format: docs/corpus.md).
 
     python3 tools/make_corpus.py --out out/corpus --speakers 40 --sentences-per-speaker 60 --seed 0 --workers 2
+    python3 tools/make_corpus.py ... --rig models/rig.safetensors    # the shipped models' rig (evaluation corpus)
 
 Needs the espeak-ng C library and its data (Debian: apt-get install -y libespeak-ng1 espeak-ng-data,
 or libespeak-ng-dev espeak-ng), numpy, scipy, safetensors. Same seed -> byte-identical files.
@@ -25,6 +26,9 @@ def main(argv=None) -> int:
     ap.add_argument("--sentences-per-speaker", type=int, default=60)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--rig", default=None, help="drive this rig file instead of the built-in procedural rig "
+                    "(4 778 vertices); models/rig.safetensors is the 4 570-vertex rig of the shipped models: a corpus "
+                    "made with it is in their topology (docs/corpus.md)")
     ap.add_argument("--quiet", action="store_true", help="no progress line")
     a = ap.parse_args(argv)
     if a.speakers < 1 or a.sentences_per_speaker < 1 or a.workers < 1:
@@ -33,7 +37,7 @@ def main(argv=None) -> int:
         print("error: the espeak-ng C library is not available (apt-get install -y libespeak-ng-dev espeak-ng)",
               file=sys.stderr)
         return 1
-    s = make_corpus(a.out, a.speakers, a.sentences_per_speaker, a.seed, a.workers, progress=not a.quiet)
+    s = make_corpus(a.out, a.speakers, a.sentences_per_speaker, a.seed, a.workers, progress=not a.quiet, rig_path=a.rig)
     print(f"{a.out}: {s['clips']} clips, {s['speakers']} speakers, {s['audio_seconds'] / 60:.1f} min of audio, "
           f"{s['frames']} frames, {s['bilabial_events']} bilabial events; "
           f"{s['elapsed_s']:.1f} s ({s['clips_per_s']:.1f} clips/s, {a.workers} workers)")

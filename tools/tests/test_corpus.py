@@ -294,6 +294,28 @@ def test_corpus_determinism_split_and_api(tmp_path, rig):
     assert c.clip(clip.speaker, clip.sentence).name == clip.name
 
 
+@needs_espeak
+def test_corpus_on_another_rig(tmp_path, rig):
+    """`rig_path`: the clips are driven on that rig (copied as the corpus rig); its lips meet exactly at
+    the m/b/p frames, and a rig with other blendshapes is refused."""
+    other = Path(__file__).resolve().parents[2] / "models" / "rig.safetensors"   # the shipped models' rig
+    assert load_rig(other).V != rig.V
+    G.make_corpus(str(tmp_path / "c"), 4, 2, seed=5, workers=1, progress=False, rig_path=str(other))
+    assert (tmp_path / "c" / "rig.safetensors").read_bytes() == other.read_bytes()
+    c = Corpus(str(tmp_path / "c"))
+    gaps = []
+    for clip in c.clips():
+        v = clip.vertices(c.rig)
+        gaps += list(np.linalg.norm(v[:, c.rig.lip_upper] - v[:, c.rig.lip_lower], axis=-1).mean(1)[clip.bilabial_frames])
+    assert gaps and max(gaps) < 1e-7, max(gaps)                    # metres
+    assert G.corpus_rig().V == rig.V                  # the process's own rig is back
+    bad = build_rig()
+    bad.names = list(bad.names[::-1])
+    save_rig(bad, tmp_path / "bad.safetensors")
+    with pytest.raises(ValueError, match="blendshapes"):
+        G.make_corpus(str(tmp_path / "d"), 4, 1, seed=5, workers=1, progress=False, rig_path=str(tmp_path / "bad.safetensors"))
+
+
 # ----------------------------------------------------------------------------------------------
 # rendering
 # ----------------------------------------------------------------------------------------------

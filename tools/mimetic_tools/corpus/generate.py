@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import sys
 import time
 
@@ -24,7 +25,7 @@ import numpy as np
 
 from . import espeak
 from . import visemes as VS
-from .rig import Rig, build_rig, save_rig
+from .rig import Rig, build_rig, load_rig, save_rig
 from .sentences import SENTENCES, sentence_table
 from .styles import NEUTRAL_STYLE, sample_speakers
 
@@ -213,8 +214,20 @@ def _progress(done, total, t0, stream):
 
 
 def make_corpus(out: str, n_speakers: int, sentences_per_speaker: int, seed: int = 0, workers: int = 2,
-                progress: bool = True, stream=None) -> dict:
-    """Writes the corpus (docs/corpus.md) to `out`; returns a summary dict."""
+                progress: bool = True, stream=None, rig_path: str | None = None) -> dict:
+    """Writes the corpus (docs/corpus.md) to `out`; returns a summary dict. `rig_path`: a rig file to
+    drive instead of the procedural one (it must have the same blendshapes; its lip geometry sets the
+    closure weights, so the lips meet exactly on it), copied as the corpus rig byte for byte."""
+    global _RIG
+    before = _RIG
+    try:
+        return _make_corpus(out, n_speakers, sentences_per_speaker, seed, workers, progress, stream, rig_path)
+    finally:
+        _RIG = before
+
+
+def _make_corpus(out, n_speakers, sentences_per_speaker, seed, workers, progress, stream, rig_path) -> dict:
+    global _RIG
     import multiprocessing as mp
 
     stream = stream or sys.stderr
@@ -225,8 +238,15 @@ def make_corpus(out: str, n_speakers: int, sentences_per_speaker: int, seed: int
             os.remove(os.path.join(clips_dir, n))
     espeak.initialize()
     import scipy.signal  # noqa: F401  (imported once here, not in every worker)
-    rig = corpus_rig()
-    save_rig(rig, os.path.join(out, "rig.safetensors"))
+    if rig_path is not None:
+        given = load_rig(rig_path)
+        if list(given.names) != list(corpus_rig().names):
+            raise ValueError(f"{rig_path}: blendshapes {list(given.names)} differ from the corpus rig's {list(corpus_rig().names)}")
+        _RIG = given                       # forked workers inherit it
+        if os.path.abspath(rig_path) != os.path.abspath(os.path.join(out, "rig.safetensors")):
+            shutil.copyfile(rig_path, os.path.join(out, "rig.safetensors"))
+    else:
+        save_rig(corpus_rig(), os.path.join(out, "rig.safetensors"))
     speakers, sentences, jobs = plan(n_speakers, sentences_per_speaker, seed)
     with open(os.path.join(out, "speakers.json"), "w") as f:
         json.dump(speakers, f, indent=1)
