@@ -37,7 +37,7 @@ def export(corpus_dir, speaker: str, seconds: float, out_dir, skip: int = 0) -> 
             break
         stem = out / f"{c.meta['speaker']}_{c.meta['sentence']:04d}"
         write_wav(f"{stem}.wav", c.audio)
-        np.save(f"{stem}.npy", c.offsets(corpus.rig).reshape(-1, len(corpus.rig.template), 3).astype(np.float32))
+        np.save(f"{stem}.npy", c.offsets(corpus.rig).reshape(-1, corpus.rig.V, 3).astype(np.float32))
         np.save(f"{stem}_events.npy", np.asarray(c.bilabial_frames, np.int32))
         refs.append(f"--ref {stem}.wav:{stem}.npy:{stem}_events.npy")
         total += len(c.audio) / 16000

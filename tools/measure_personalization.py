@@ -29,13 +29,9 @@ sys.path.insert(0, os.path.join(ROOT, "tools"))
 sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
 
 from mimetic_tools.corpus import Corpus  # noqa: E402
+from mimetic_tools.evaluation import metrics as M  # noqa: E402
 
 CONTEXT = dict(lookahead_ms=2000, left_context_ms=10000)   # the most a wav2vec 2.0 stream sees
-
-
-def lip_opening(offsets, rig, template):
-    v = (template.reshape(-1) + offsets).reshape(offsets.shape[0], -1, 3)
-    return np.linalg.norm(v[:, rig.lip_upper] - v[:, rig.lip_lower], axis=-1).mean(axis=1)
 
 
 def animate(mimetic, model, audio, persona=None, style=None, style_code=None):
@@ -51,12 +47,12 @@ def errors(targets, predict, rig, template):
     """(mean vertex error, mean bilabial lip-distance error) in mm over the evaluation clips."""
     ve, lip = [], []
     for audio, gt, events in targets:
-        pred = predict(audio)
-        t = min(len(pred), len(gt))
-        ve.append(np.linalg.norm((pred[:t] - gt[:t]).reshape(t, -1, 3), axis=-1).mean() * 1000)
-        ev = events[events < t]
+        pred, gt = M.crop_pair(predict(audio), gt)
+        ve.append(M.mve_mm(pred, gt))
+        ev = events[events < len(gt)]
         if len(ev):
-            lip.append(np.abs(lip_opening(pred[:t], rig, template)[ev] - lip_opening(gt[:t], rig, template)[ev]).mean() * 1000)
+            opening = [M.lip_opening(x + template.reshape(-1, 3), rig.lip_upper, rig.lip_lower)[ev] for x in (pred, gt)]
+            lip.append(np.abs(opening[0] - opening[1]).mean() * 1000)
     return float(np.mean(ve)), float(np.mean(lip)) if lip else float("nan")
 
 

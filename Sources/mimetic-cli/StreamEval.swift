@@ -25,8 +25,6 @@ struct StreamEval: ParsableCommand {
                 ? .motion(Matrix(zeros: 30, m.outputSize)) : .slot(style)
             let s = try m.styleVector(styleInput)
             let offline = try m.animate(audio: speech, style: .code(s)).offsets
-            var scale: Float = 0
-            for v in offline.data { scale = max(scale, abs(v)) }
             let looks = lookahead.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             let lefts = leftContext.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
             if let delay = m.realtimeDelaySamples {
@@ -36,9 +34,6 @@ struct StreamEval: ParsableCommand {
             print("model `\(model)` (\(m.family.rawValue), \(m.config.fps) fps), audio `\(audio)` (\(String(format: "%.2f", Double(speech.count) / 16000)) s), hop \(hop) ms, \(threads) BLAS thread(s)\n")
             print("| lookahead ms | left context ms | max abs diff / max abs offline | RMS diff / RMS offline | mean latency ms | CPU ms per frame | state KiB |")
             print("|---|---|---|---|---|---|---|")
-            var rmsOffline: Double = 0
-            for v in offline.data { rmsOffline += Double(v) * Double(v) }
-            rmsOffline = (rmsOffline / Double(max(offline.count, 1))).squareRoot()
             for look in looks {
                 for left in lefts {
                     var p = StreamParams()
@@ -46,39 +41,11 @@ struct StreamEval: ParsableCommand {
                     p.leftContextMs = left
                     p.hopMs = hop
                     let engine = try StreamEngine(model: m, params: p, style: s)
-                    var frames: [Float] = []
-                    var latency = 0.0
-                    var out = [Float](repeating: 0, count: m.outputSize)
-                    let chunk = 160
-                    var i = 0
-                    let cpu0 = threadCPU()
-                    func drain() throws {
-                        while let info = try out.withUnsafeMutableBufferPointer({ try engine.pull(into: $0.baseAddress!, capacity: $0.count) }) {
-                            frames += out
-                            latency += info.latencySeconds
-                        }
-                    }
-                    while i < speech.count {
-                        let n = min(chunk, speech.count - i)
-                        try speech.withUnsafeBufferPointer { try engine.push($0.baseAddress! + i, count: n) }
-                        i += n
-                        try drain()
-                    }
-                    try engine.flush()
-                    try drain()
-                    let cpu = threadCPU() - cpu0
-                    let count = frames.count / m.outputSize
-                    var maxDiff: Float = 0, sq = 0.0
-                    for j in 0..<min(frames.count, offline.count) {
-                        let dd = frames[j] - offline.data[j]
-                        maxDiff = max(maxDiff, abs(dd))
-                        sq += Double(dd) * Double(dd)
-                    }
-                    let rms = (sq / Double(max(frames.count, 1))).squareRoot()
-                    print(String(format: "| %d | %d | %.3f | %.3f | %.0f | %.2f | %d |", look, left, maxDiff / max(scale, 1e-30),
-                                 rms / max(rmsOffline, 1e-30), 1000 * latency / Double(max(count, 1)), 1000 * cpu / Double(max(count, 1)),
-                                 engine.byteCount / 1024))
-                    if count != offline.rows { print("(frame count \(count) differs from offline \(offline.rows))") }
+                    let run = try pushInTenMsChunks(speech, through: engine, outputSize: m.outputSize)
+                    let diff = Difference(streamed: run.frames, offline: offline)
+                    print(String(format: "| %d | %d | %.3f | %.3f | %.0f | %.2f | %d |", look, left, diff.maxRelative, diff.rmsRelative,
+                                 1000 * run.meanLatency, 1000 * run.cpuPerFrame, engine.byteCount / 1024))
+                    diff.noteFrameCount(run.count, offline: offline.rows)
                 }
             }
         }
@@ -93,17 +60,30 @@ extension StreamEval {
         print("| frames | max abs diff / max abs offline | RMS diff / RMS offline | mean latency ms | stream delay ms | CPU ms per frame | encoder ms per frame | decoder ms per frame | state KiB |")
         print("|---|---|---|---|---|---|---|---|---|")
         let engine = try StreamEngine(model: m, params: StreamParams(), style: s)
+        let run = try pushInTenMsChunks(speech, through: engine, outputSize: m.outputSize)
+        let diff = Difference(streamed: run.frames, offline: offline)
+        let st = engine.stats
+        let per = 1000 / Double(max(run.count, 1))
+        print(String(format: "| %d | %.1e | %.1e | %.1f | %.1f | %.3f | %.3f | %.3f | %d |", run.count, diff.maxRelative, diff.rmsRelative,
+                     1000 * run.meanLatency, delay / 16, 1000 * run.cpuPerFrame, st.encoderSeconds * per, st.decoderSeconds * per, engine.byteCount / 1024))
+        diff.noteFrameCount(run.count, offline: offline.rows)
+    }
+
+    /// Pushes the speech in 10 ms chunks as an engine would, pulling every frame as soon as it is
+    /// ready, then flushes; CPU time is the calling thread's.
+    func pushInTenMsChunks(_ speech: [Float], through engine: StreamEngine, outputSize: Int) throws
+        -> (frames: [Float], count: Int, meanLatency: Double, cpuPerFrame: Double) {
         var frames: [Float] = []
         var latency = 0.0
-        var out = [Float](repeating: 0, count: m.outputSize)
+        var out = [Float](repeating: 0, count: outputSize)
         func drain() throws {
             while let info = try out.withUnsafeMutableBufferPointer({ try engine.pull(into: $0.baseAddress!, capacity: $0.count) }) {
                 frames += out
                 latency += info.latencySeconds
             }
         }
-        var i = 0
         let cpu0 = threadCPU()
+        var i = 0
         while i < speech.count {
             let n = min(160, speech.count - i)
             try speech.withUnsafeBufferPointer { try engine.push($0.baseAddress! + i, count: n) }
@@ -113,20 +93,32 @@ extension StreamEval {
         try engine.flush()
         try drain()
         let cpu = threadCPU() - cpu0
-        let count = frames.count / m.outputSize
+        let count = frames.count / outputSize
+        return (frames, count, latency / Double(max(count, 1)), cpu / Double(max(count, 1)))
+    }
+}
+
+/// Streamed vs offline frames: the largest difference relative to the largest offline value, and the
+/// RMS difference relative to the offline RMS (over the frames both have).
+struct Difference {
+    var maxRelative: Float
+    var rmsRelative: Double
+
+    init(streamed: [Float], offline: Matrix) {
         var maxDiff: Float = 0, scale: Float = 0, sq = 0.0, ref = 0.0
-        for j in 0..<min(frames.count, offline.count) {
-            let dd = frames[j] - offline.data[j]
-            maxDiff = max(maxDiff, abs(dd))
-            scale = max(scale, abs(offline.data[j]))
-            sq += Double(dd) * Double(dd)
-            ref += Double(offline.data[j]) * Double(offline.data[j])
+        for v in offline.data { scale = max(scale, abs(v)); ref += Double(v) * Double(v) }
+        let n = min(streamed.count, offline.count)
+        for j in 0..<n {
+            let d = streamed[j] - offline.data[j]
+            maxDiff = max(maxDiff, abs(d))
+            sq += Double(d) * Double(d)
         }
-        let st = engine.stats
-        let per = 1000 / Double(max(count, 1))
-        print(String(format: "| %d | %.1e | %.1e | %.1f | %.1f | %.3f | %.3f | %.3f | %d |", count, maxDiff / max(scale, 1e-30), (sq / max(ref, 1e-30)).squareRoot(),
-                     1000 * latency / Double(max(count, 1)), delay / 16, cpu * per, st.encoderSeconds * per, st.decoderSeconds * per, engine.byteCount / 1024))
-        if count != offline.rows { print("(frame count \(count) differs from offline \(offline.rows))") }
+        maxRelative = maxDiff / max(scale, 1e-30)
+        rmsRelative = (sq / Double(max(n, 1))).squareRoot() / max((ref / Double(max(offline.count, 1))).squareRoot(), 1e-30)
+    }
+
+    func noteFrameCount(_ count: Int, offline rows: Int) {
+        if count != rows { print("(frame count \(count) differs from offline \(rows))") }
     }
 }
 

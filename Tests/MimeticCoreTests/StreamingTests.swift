@@ -161,31 +161,42 @@ final class StreamingTests: XCTestCase {
         XCTAssertLessThanOrEqual(rt.streamDelaySamples, 800)   // ≤ 50 ms
     }
 
-    func testRealtimeSnapshotRestoreAndReset() throws {
-        let c = try load("realtime_faceformer")
+    /// Pulls every ready frame.
+    func drain(_ engine: StreamEngine) throws -> [Float] {
+        var out = [Float](repeating: 0, count: engine.layout.outputSize)
+        var all: [Float] = []
+        while try out.withUnsafeMutableBufferPointer({ try engine.pull(into: $0.baseAddress!, capacity: $0.count) }) != nil { all += out }
+        return all
+    }
+
+    /// Streams `split` samples, pulls one frame and snapshots; then the rest of the utterance is
+    /// streamed twice, the second time after restoring the snapshot.
+    func continuationsFromSnapshot(_ c: Case, split: Int) throws -> (engine: StreamEngine, first: [Float], second: [Float]) {
         let engine = try StreamEngine(model: c.model, params: StreamParams(), style: c.style)
-        let half = c.audio.count / 2 + 17
-        try c.audio.withUnsafeBufferPointer { try engine.push($0.baseAddress!, count: half) }
+        try c.audio.withUnsafeBufferPointer { try engine.push($0.baseAddress!, count: split) }
         var out = [Float](repeating: 0, count: c.model.outputSize)
         _ = try out.withUnsafeMutableBufferPointer { try engine.pull(into: $0.baseAddress!, capacity: $0.count) }
         var snapshot = [UInt8](repeating: 0, count: engine.byteCount)
         try snapshot.withUnsafeMutableBytes { try engine.snapshot(into: $0.baseAddress!, capacity: $0.count) }
         func rest() throws -> [Float] {
-            try c.audio.withUnsafeBufferPointer { try engine.push($0.baseAddress! + half, count: c.audio.count - half) }
+            try c.audio.withUnsafeBufferPointer { try engine.push($0.baseAddress! + split, count: c.audio.count - split) }
             try engine.flush()
-            var all: [Float] = []
-            while try out.withUnsafeMutableBufferPointer({ try engine.pull(into: $0.baseAddress!, capacity: $0.count) }) != nil { all += out }
-            return all
+            return try drain(engine)
         }
         let first = try rest()
         try snapshot.withUnsafeBytes { try engine.restore(from: $0.baseAddress!, size: $0.count) }
-        XCTAssertEqual(try rest(), first)
+        return (engine, first, try rest())
+    }
+
+    func testRealtimeSnapshotRestoreAndReset() throws {
+        let c = try load("realtime_faceformer")
+        let (engine, first, second) = try continuationsFromSnapshot(c, split: c.audio.count / 2 + 17)
+        XCTAssertEqual(second, first)
         // After a reset the stream starts over: the whole utterance again equals a fresh stream.
         engine.reset()
         try c.audio.withUnsafeBufferPointer { try engine.push($0.baseAddress!, count: $0.count) }
         try engine.flush()
-        var again: [Float] = []
-        while try out.withUnsafeMutableBufferPointer({ try engine.pull(into: $0.baseAddress!, capacity: $0.count) }) != nil { again += out }
+        let again = try drain(engine)
         let (fresh, _) = try stream(c, params: StreamParams(), chunks: [c.audio.count])
         XCTAssertEqual(again, fresh.data)
     }
@@ -216,23 +227,7 @@ final class StreamingTests: XCTestCase {
 
     func testSnapshotRestoreReproducesTheFuture() throws {
         let c = try load("faceformer_vocaset")
-        let engine = try StreamEngine(model: c.model, params: StreamParams(), style: c.style)
-        let half = c.audio.count / 2
-        try c.audio.withUnsafeBufferPointer { try engine.push($0.baseAddress!, count: half) }
-        var out = [Float](repeating: 0, count: c.model.outputSize)
-        _ = try out.withUnsafeMutableBufferPointer { try engine.pull(into: $0.baseAddress!, capacity: $0.count) }
-        var snapshot = [UInt8](repeating: 0, count: engine.byteCount)
-        try snapshot.withUnsafeMutableBytes { try engine.snapshot(into: $0.baseAddress!, capacity: $0.count) }
-        func rest() throws -> [Float] {
-            try c.audio.withUnsafeBufferPointer { try engine.push($0.baseAddress! + half, count: c.audio.count - half) }
-            try engine.flush()
-            var all: [Float] = []
-            while try out.withUnsafeMutableBufferPointer({ try engine.pull(into: $0.baseAddress!, capacity: $0.count) }) != nil { all += out }
-            return all
-        }
-        let first = try rest()
-        try snapshot.withUnsafeBytes { try engine.restore(from: $0.baseAddress!, size: $0.count) }
-        let second = try rest()
+        let (_, first, second) = try continuationsFromSnapshot(c, split: c.audio.count / 2)
         XCTAssertFalse(first.isEmpty)
         XCTAssertEqual(first, second)
     }

@@ -30,14 +30,9 @@ struct Conv1d {
 
     init(_ store: TensorStore, _ name: String, in inChannels: Int, out outChannels: Int, kernel: Int, stride: Int = 1,
          padding: Int = 0, groups: Int = 1, bias hasBias: Bool) throws {
-        weight = try store.weight("\(name).weight", shape: [outChannels, kernel, inChannels / groups])
-        bias = hasBias ? try store.weight("\(name).bias", shape: [outChannels]) : nil
-        self.inChannels = inChannels
-        self.outChannels = outChannels
-        self.kernel = kernel
-        self.stride = stride
-        self.padding = padding
-        self.groups = groups
+        self.init(weight: try store.weight("\(name).weight", shape: [outChannels, kernel, inChannels / groups]),
+                  bias: hasBias ? try store.weight("\(name).bias", shape: [outChannels]) : nil,
+                  inChannels: inChannels, outChannels: outChannels, kernel: kernel, stride: stride, padding: padding, groups: groups)
     }
 
     func outputLength(_ n: Int) -> Int {

@@ -76,29 +76,20 @@ public final class MimeticModel: @unchecked Sendable {
         frameDecoder = FrameDecoder(decoder: decoder, head: head, keysPerFrame: keysPerFrame, outputSize: c.outputSize)
         fingerprint = Self.fingerprint(of: store)
         template = try store.optionalWeight("template", shape: [c.num_vertices, 3])?.toArray()
-        if let (tri, shape) = try store.int32s("triangles") {
-            guard shape.count == 2, shape[1] == 3 else { throw MimeticError.invalidModel("\(src): 'triangles' must be [F, 3], found \(shape)") }
-            if let bad = tri.first(where: { $0 < 0 || Int($0) >= c.num_vertices }) {
-                throw MimeticError.invalidModel("\(src): 'triangles' references vertex \(bad); the mesh has \(c.num_vertices)")
+        /// An optional I32 asset of vertex indices: its shape checked by `valid` (described by `form`)
+        /// and every index inside the mesh.
+        func vertexIndices(_ name: String, _ form: String, _ valid: ([Int]) -> Bool) throws -> (values: [Int32], shape: [Int])? {
+            guard let (values, shape) = try store.int32s(name) else { return nil }
+            guard valid(shape) else { throw MimeticError.invalidModel("\(src): '\(name)' must be \(form), found \(shape)") }
+            if let bad = values.first(where: { $0 < 0 || Int($0) >= c.num_vertices }) {
+                throw MimeticError.invalidModel("\(src): '\(name)' references vertex \(bad); the mesh has \(c.num_vertices)")
             }
-            triangles = tri
-        } else { triangles = nil }
-        if let (lips, shape) = try store.int32s("lip_vertices") {
-            guard shape.count == 1 else { throw MimeticError.invalidModel("\(src): 'lip_vertices' must be 1-D, found \(shape)") }
-            if let bad = lips.first(where: { $0 < 0 || Int($0) >= c.num_vertices }) {
-                throw MimeticError.invalidModel("\(src): 'lip_vertices' references vertex \(bad); the mesh has \(c.num_vertices)")
-            }
-            lipVertices = lips
-        } else { lipVertices = nil }
-        if let (pairs, shape) = try store.int32s("lip_pairs") {
-            guard shape.count == 2, shape[0] == 2, shape[1] > 0 else {
-                throw MimeticError.invalidModel("\(src): 'lip_pairs' must be [2, k] (upper row, lower row), found \(shape)")
-            }
-            if let bad = pairs.first(where: { $0 < 0 || Int($0) >= c.num_vertices }) {
-                throw MimeticError.invalidModel("\(src): 'lip_pairs' references vertex \(bad); the mesh has \(c.num_vertices)")
-            }
-            lipPairs = (Array(pairs[0..<shape[1]]), Array(pairs[shape[1]...]))
-        } else { lipPairs = nil }
+            return (values, shape)
+        }
+        triangles = try vertexIndices("triangles", "[F, 3]") { $0.count == 2 && $0[1] == 3 }?.values
+        lipVertices = try vertexIndices("lip_vertices", "1-D") { $0.count == 1 }?.values
+        lipPairs = try vertexIndices("lip_pairs", "[2, k] (upper row, lower row)") { $0.count == 2 && $0[0] == 2 && $0[1] > 0 }
+            .map { (Array($0.values[0..<$0.shape[1]]), Array($0.values[$0.shape[1]...])) }
     }
 
     public var family: ModelConfig.Family { config.family }
@@ -235,7 +226,6 @@ public final class MimeticModel: @unchecked Sendable {
         }
         try checkInitialOffsets(initialOffsets)
         var clock = timer?.start()
-        let frames = audioFeatures.frames
         let hidden = decodeHidden(audioFeatures, styleVector: s, initialOffsets: initialOffsets, progress: progress)
         timer?.lap("decoder", &clock)
         // The output projection of all frames at once: one GEMM instead of T GEMVs.

@@ -32,7 +32,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..reference import FaceFormer, Imitator, Mimic
-from ..reference.common import alibi_slopes, sinusoid_table
+from ..reference.common import biased_self_mask, sinusoid_table
 from ..reference.mimic import StyleEncoder
 from .encoders import init_wav2vec2_, make_adapter
 
@@ -200,23 +200,6 @@ def style_encode(enc: StyleEncoder, motion: torch.Tensor, dropout: float, traini
 # ----------------------------------------------------------------------------------------------
 # The decoder layer, functionally (parallel over a sequence, or one step with a KV cache)
 # ----------------------------------------------------------------------------------------------
-def self_attention_bias(num_heads: int, T: int, period: Optional[int], window: Optional[int] = None) -> torch.Tensor:
-    """[H, T, T] additive mask: ALiBi with period (FaceFormer/Mimic) or plain causal (period None)."""
-    i = torch.arange(T).unsqueeze(1)
-    j = torch.arange(T).unsqueeze(0)
-    dist = i - j
-    allowed = dist >= 0
-    if window is not None:
-        allowed = allowed & (dist < window)
-    if period is not None:
-        slopes = torch.tensor(alibi_slopes(num_heads), dtype=torch.float32)
-        steps = torch.div(dist.clamp(min=0), period, rounding_mode="floor").float()
-        bias = -(slopes.view(-1, 1, 1) * steps.unsqueeze(0))
-    else:
-        bias = torch.zeros(num_heads, T, T)
-    return torch.where(allowed.unsqueeze(0), bias, torch.full_like(bias, float("-inf")))
-
-
 def cross_term(attn: nn.MultiheadAttention, memory: torch.Tensor) -> torch.Tensor:
     """Cross-attention under the diagonal alignment mask: exactly W_o (W_v a_t + b_v) + b_o."""
     d = attn.embed_dim
@@ -412,7 +395,7 @@ class TrainModel(nn.Module):
 
     def _bias(self, T: int, window: Optional[int] = None) -> torch.Tensor:
         period = None if self.family == "imitator" else self.cfg.period
-        return self_attention_bias(self.cfg.num_heads, T, period, window)
+        return biased_self_mask(self.cfg.num_heads, T, period, window)
 
     def _pos(self, T: int) -> torch.Tensor:
         """[T, d] positional term added to the decoder tokens."""
