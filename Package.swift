@@ -22,9 +22,11 @@ let package = Package(
             name: "MimeticCore",
             dependencies: ["CBLAS"]
         ),
+        // include/mimetic.h as a Swift module (see its module map).
+        .systemLibrary(name: "CMimeticABI", path: "Sources/CMimeticABI"),
         .target(
             name: "Mimetic",
-            dependencies: ["MimeticCore"]
+            dependencies: ["MimeticCore", "CMimeticABI"]
         ),
         .executableTarget(
             name: "mimetic-cli",
@@ -36,6 +38,10 @@ let package = Package(
         .testTarget(
             name: "MimeticCoreTests",
             dependencies: ["MimeticCore"]
+        ),
+        .testTarget(
+            name: "MimeticCLITests",
+            dependencies: ["mimetic-cli"]
         ),
     ],
     swiftLanguageModes: [.v5]

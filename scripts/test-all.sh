@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
 
+echo "== version: defined once in include/mimetic.h"
+bash scripts/sync-version.sh --check
+
 echo "== swift build + swift test"
 swift build --build-tests
 swift test 2>&1 | tee .build/swift-test.log

@@ -17,7 +17,7 @@ struct Info: ParsableCommand {
             let e = c.encoder, d = c.decoder
             print("model        \(model) (\(String(format: "%.1f", Double(size) / 1_048_576)) MiB, \(m.store.tensorNames.count) tensors)")
             print("family       \(c.family.rawValue)")
-            print("audio        \(c.sample_rate) Hz -> \(c.fps) fps, alignment \(c.alignment.mode.rawValue)")
+            print("audio        \(c.sample_rate) Hz -> \(c.fps) fps, alignment \(m.alignmentName)")
             switch e {
             case .wav2vec2(let e):
                 print("encoder      wav2vec2 (\(e.feat_extract_norm)-norm), \(e.num_layers) layers x \(e.hidden_size) (\(e.num_heads) heads, FFN \(e.intermediate_size)), CNN \(e.conv_dim.count) layers")

@@ -44,16 +44,16 @@ final class NumericsTests: XCTestCase {
 
     /// pitfalls.md #1: the originals compute frame counts in float64.
     func testFrameCountsFollowPythonFloatArithmetic() {
-        XCTAssertEqual(Alignment.interpolatedFrames(cnnFrames: 205, fps: 30, offset: 0), 122)
-        XCTAssertEqual(Alignment.interpolatedFrames(cnnFrames: 845, fps: 30, offset: 0), 506)
-        XCTAssertEqual(Alignment.interpolatedFrames(cnnFrames: 299, fps: 25, offset: 1), 150)
+        XCTAssertEqual(FrameAlignment.interpolatedFrames(cnnFrames: 205, fps: 30, offset: 0), 122)
+        XCTAssertEqual(FrameAlignment.interpolatedFrames(cnnFrames: 845, fps: 30, offset: 0), 506)
+        XCTAssertEqual(FrameAlignment.interpolatedFrames(cnnFrames: 299, fps: 25, offset: 1), 150)
     }
 
     func testLinearInterpolationAlignCorners() {
         let x = Matrix(rows: 3, cols: 1, data: [0, 10, 20])
-        let y = Alignment.interpolateLinear(x, to: 5)
+        let y = FrameAlignment.interpolateLinear(x, to: 5)
         XCTAssertEqual(y.data, [0, 5, 10, 15, 20])
-        XCTAssertEqual(Alignment.interpolateLinear(x, to: 1).data, [0])
+        XCTAssertEqual(FrameAlignment.interpolateLinear(x, to: 1).data, [0])
     }
 
     func testLayerNormMatchesDefinition() {

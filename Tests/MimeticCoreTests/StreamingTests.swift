@@ -71,6 +71,31 @@ final class StreamingTests: XCTestCase {
     /// With the whole utterance in context and the offline normalisation statistics, the
     /// incremental CNN, the encoder windows and the decoder must reproduce offline animation
     /// (alignments that need no resampling grid: BIWI pairs and Mimic's conv).
+    /// Offline and streaming frame counts come from one formula (`FrameAlignment.motionFrames`);
+    /// this pins them together for every alignment mode over lengths that hit odd and even CNN
+    /// frame counts and the interpolation's rounding (the `.native` mode used to disagree).
+    func testStreamedFrameCountEqualsOfflineForEveryLength() throws {
+        for name in Self.families {
+            let c = try load(name)
+            let m = c.model
+            var lengths = [m.minimumSamples, m.minimumSamples + 1]
+            for k in [1, 2, 3, 7, 11, 50] { lengths += [m.minimumSamples + 320 * k, m.minimumSamples + 320 * k + 319] }
+            for n in lengths {
+                var audio = [Float](repeating: 0, count: n)
+                for i in 0..<n { audio[i] = c.audio[i % c.audio.count] }
+                let (frames, _) = try stream(Case(model: m, audio: audio, style: c.style, expected: c.expected), params: StreamParams(), chunks: [480])
+                XCTAssertEqual(frames.rows, m.frameCount(samples: n), "\(name), \(n) samples: streamed frames vs offline count")
+                if m.frameCount(samples: n) > 0 {
+                    XCTAssertEqual(try m.animate(audio: audio, style: .code(c.style)).frames, m.frameCount(samples: n), "\(name), \(n) samples")
+                }
+            }
+        }
+        // The native rate (the real-time encoder): one motion frame per encoder row, offline and streaming.
+        let native = try load("realtime_imitator").model.alignment
+        XCTAssertEqual(native.name, "native")
+        for l in 0..<64 { XCTAssertEqual(native.motionFrames(cnnFrames: l), l) }
+    }
+
     func testWholeContextStreamingEqualsOffline() throws {
         for name in ["faceformer_biwi", "mimic_conv"] {
             let c = try load(name)

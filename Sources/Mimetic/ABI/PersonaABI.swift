@@ -1,3 +1,4 @@
+import CMimeticABI
 import Foundation
 import MimeticCore
 
@@ -17,64 +18,55 @@ private func publish(_ h: PersonaHandle, _ out: UnsafeMutablePointer<OpaquePoint
     out.pointee = OpaquePointer(Unmanaged.passRetained(h).toOpaque())
 }
 
-enum PersonalizeParamsC {
-    static let size = 48
-    /// Callers built against the header before `lip_closure_weight` pass 40: they get its default.
-    static let sizeWithoutClosure = 40
-    static let styleSteps = 8, basisSteps = 12, styleLR = 16, basisLR = 20, velocity = 24, lipContact = 28, heldOut = 32, initialSlot = 36
-    static let lipClosure = 40
+/// The header's defaults, from the core's `AdaptationOptions`.
+private func defaultPersonalizeParams() -> mimetic_personalize_params {
+    let o = AdaptationOptions()
+    var p = mimetic_personalize_params()
+    p.struct_size = MemoryLayout<mimetic_personalize_params>.stride
+    p.style_steps = Int32(o.styleSteps)
+    p.basis_steps = Int32(o.basisSteps)
+    p.style_learning_rate = o.styleLearningRate
+    p.basis_learning_rate = o.basisLearningRate
+    p.velocity_weight = o.velocityWeight
+    p.lip_contact_weight = o.lipContactWeight
+    p.held_out_clip = -1
+    p.initial_style_slot = 0
+    p.lip_closure_weight = o.lipClosureWeight
+    return p
 }
+
+/// Callers built against the header before `lip_closure_weight` pass 40 bytes: they get its default.
+private let oldestPersonalizeParams = MemoryLayout<mimetic_personalize_params>.offset(of: \.lip_closure_weight)!
 
 @_cdecl("mimetic_personalize_params_init")
-public func mimetic_personalize_params_init(_ p: UnsafeMutableRawPointer?) {
-    guard let p else { return }
-    let o = AdaptationOptions()
-    p.initializeMemory(as: UInt8.self, repeating: 0, count: PersonalizeParamsC.size)
-    p.storeBytes(of: PersonalizeParamsC.size, as: Int.self)
-    p.storeBytes(of: Int32(o.styleSteps), toByteOffset: PersonalizeParamsC.styleSteps, as: Int32.self)
-    p.storeBytes(of: Int32(o.basisSteps), toByteOffset: PersonalizeParamsC.basisSteps, as: Int32.self)
-    p.storeBytes(of: o.styleLearningRate, toByteOffset: PersonalizeParamsC.styleLR, as: Float.self)
-    p.storeBytes(of: o.basisLearningRate, toByteOffset: PersonalizeParamsC.basisLR, as: Float.self)
-    p.storeBytes(of: o.velocityWeight, toByteOffset: PersonalizeParamsC.velocity, as: Float.self)
-    p.storeBytes(of: o.lipContactWeight, toByteOffset: PersonalizeParamsC.lipContact, as: Float.self)
-    p.storeBytes(of: Int32(-1), toByteOffset: PersonalizeParamsC.heldOut, as: Int32.self)
-    p.storeBytes(of: Int32(0), toByteOffset: PersonalizeParamsC.initialSlot, as: Int32.self)
-    p.storeBytes(of: o.lipClosureWeight, toByteOffset: PersonalizeParamsC.lipClosure, as: Float.self)
+public func mimetic_personalize_params_init(_ p: UnsafeMutablePointer<mimetic_personalize_params>?) {
+    p?.pointee = defaultPersonalizeParams()
 }
 
-/// mimetic_reference_clip, LP64: audio 0, audio_samples 8, sample_rate 16, offsets 24, frames 32,
-/// bilabial_frames 40, bilabial_count 48; size 56.
-private let clipSize = 56
-
 @_cdecl("mimetic_personalize")
-public func mimetic_personalize(_ model: OpaquePointer?, _ clips: UnsafeRawPointer?, _ n: Int, _ params: UnsafeRawPointer?,
-                                _ progress: (@convention(c) (Int32, Int32, Int32, Double, Double, UnsafeMutableRawPointer?) -> Int32)?,
+public func mimetic_personalize(_ model: OpaquePointer?, _ clips: UnsafePointer<mimetic_reference_clip>?, _ n: Int, _ params: UnsafePointer<mimetic_personalize_params>?,
+                                _ progress: mimetic_progress_callback?,
                                 _ user: UnsafeMutableRawPointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    guard let out else { return fail(.invalidArgument, "mimetic_personalize: out_persona is NULL") }
+    guard let out else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_personalize: out_persona is NULL") }
     out.pointee = nil
-    guard let model else { return fail(.invalidArgument, "mimetic_personalize: model is NULL") }
-    guard let clips, n > 0 else { return fail(.invalidArgument, "mimetic_personalize: no reference clips") }
+    guard let model else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_personalize: model is NULL") }
+    guard let clips, n > 0 else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_personalize: no reference clips") }
     return guarded {
         let m = handle(model).model
         var options = AdaptationOptions()
         if let params {
-            let size = params.load(as: Int.self)
-            guard size >= PersonalizeParamsC.sizeWithoutClosure, size <= PersonalizeParamsC.size + 4096 else {
-                throw MimeticError.invalidArgument("mimetic_personalize: params->struct_size is \(size); initialise params with mimetic_personalize_params_init")
-            }
-            options.styleSteps = Int(params.load(fromByteOffset: PersonalizeParamsC.styleSteps, as: Int32.self))
-            options.basisSteps = Int(params.load(fromByteOffset: PersonalizeParamsC.basisSteps, as: Int32.self))
-            options.styleLearningRate = params.load(fromByteOffset: PersonalizeParamsC.styleLR, as: Float.self)
-            options.basisLearningRate = params.load(fromByteOffset: PersonalizeParamsC.basisLR, as: Float.self)
-            options.velocityWeight = params.load(fromByteOffset: PersonalizeParamsC.velocity, as: Float.self)
-            options.lipContactWeight = params.load(fromByteOffset: PersonalizeParamsC.lipContact, as: Float.self)
-            if size >= PersonalizeParamsC.lipClosure + 4 {
-                options.lipClosureWeight = params.load(fromByteOffset: PersonalizeParamsC.lipClosure, as: Float.self)
-            }
-            let held = Int(params.load(fromByteOffset: PersonalizeParamsC.heldOut, as: Int32.self))
+            let p = try VersionedStruct.read(UnsafeRawPointer(params), defaults: defaultPersonalizeParams(), oldest: oldestPersonalizeParams,
+                                             function: "mimetic_personalize", hint: "initialise params with mimetic_personalize_params_init")
+            options.styleSteps = Int(p.style_steps)
+            options.basisSteps = Int(p.basis_steps)
+            options.styleLearningRate = p.style_learning_rate
+            options.basisLearningRate = p.basis_learning_rate
+            options.velocityWeight = p.velocity_weight
+            options.lipContactWeight = p.lip_contact_weight
+            options.lipClosureWeight = p.lip_closure_weight
+            let held = Int(p.held_out_clip)
             options.heldOutClip = held >= 0 ? held : nil
-            let slot = Int(params.load(fromByteOffset: PersonalizeParamsC.initialSlot, as: Int32.self))
-            if m.family == .imitator { options.initialStyle = try m.styleVector(.slot(slot)) }
+            if m.family == .imitator { options.initialStyle = try m.styleVector(.slot(Int(p.initial_style_slot))) }
             guard options.styleSteps >= 0, options.basisSteps >= 0, options.styleSteps + options.basisSteps <= 1_000_000,
                   [options.styleLearningRate, options.basisLearningRate, options.velocityWeight, options.lipContactWeight,
                    options.lipClosureWeight].allSatisfy({ $0.isFinite && $0 >= 0 }) else {
@@ -84,17 +76,14 @@ public func mimetic_personalize(_ model: OpaquePointer?, _ clips: UnsafeRawPoint
         }
         var refs: [ReferenceClip] = []
         for i in 0..<n {
-            let c = clips + i * clipSize
-            let audio = c.load(fromByteOffset: 0, as: UnsafePointer<Float>?.self)
-            let samples = c.load(fromByteOffset: 8, as: Int.self)
-            let rate = Int(c.load(fromByteOffset: 16, as: Int32.self))
-            guard let offsets = c.load(fromByteOffset: 24, as: UnsafePointer<Float>?.self) else {
+            let c = clips[i]
+            let (audio, samples, rate) = (c.audio, c.audio_samples, Int(c.sample_rate))
+            guard let offsets = c.offsets else {
                 throw MimeticError.invalidArgument("mimetic_personalize: clip \(i) has no offsets")
             }
-            let frames = c.load(fromByteOffset: 32, as: Int.self)
+            let frames = c.frames
             guard frames > 0, frames < 10_000_000 else { throw MimeticError.invalidArgument("mimetic_personalize: clip \(i) has \(frames) frames") }
-            let events = c.load(fromByteOffset: 40, as: UnsafePointer<Int32>?.self)
-            let nEvents = c.load(fromByteOffset: 48, as: Int.self)
+            let (events, nEvents) = (c.bilabial_frames, c.bilabial_count)
             var pcm: [Float] = []
             if m.family == .imitator {
                 guard let audio, samples > 0 else { throw MimeticError.invalidArgument("mimetic_personalize: clip \(i) has no audio (Imitator adapts on audio and motion)") }
@@ -125,46 +114,46 @@ public func mimetic_personalize(_ model: OpaquePointer?, _ clips: UnsafeRawPoint
             throw MimeticError.invalidArgument("mimetic_personalize: FaceFormer styles are slot blends: use mimetic_persona_from_style")
         }
         publish(PersonaHandle(persona, family: m.family), out)
-        return .ok
+        return MIMETIC_OK
     }
 }
 
 @_cdecl("mimetic_persona_from_style")
 public func mimetic_persona_from_style(_ model: OpaquePointer?, _ style: UnsafePointer<Float>?, _ n: Int,
                                        _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    guard let out else { return fail(.invalidArgument, "mimetic_persona_from_style: out_persona is NULL") }
+    guard let out else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_persona_from_style: out_persona is NULL") }
     out.pointee = nil
-    guard let model else { return fail(.invalidArgument, "mimetic_persona_from_style: model is NULL") }
-    guard let style else { return fail(.invalidArgument, "mimetic_persona_from_style: style is NULL") }
+    guard let model else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_persona_from_style: model is NULL") }
+    guard let style else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_persona_from_style: style is NULL") }
     return guarded {
         let m = handle(model).model
         let p = try m.persona(style: .code(Array(UnsafeBufferPointer(start: style, count: n))), provenance: ["method": "style"])
         publish(PersonaHandle(p, family: m.family), out)
-        return .ok
+        return MIMETIC_OK
     }
 }
 
 @_cdecl("mimetic_persona_load")
 public func mimetic_persona_load(_ model: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    guard let out else { return fail(.invalidArgument, "mimetic_persona_load: out_persona is NULL") }
+    guard let out else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_persona_load: out_persona is NULL") }
     out.pointee = nil
-    guard let model else { return fail(.invalidArgument, "mimetic_persona_load: model is NULL") }
-    guard let path else { return fail(.invalidArgument, "mimetic_persona_load: path is NULL") }
+    guard let model else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_persona_load: model is NULL") }
+    guard let path else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_persona_load: path is NULL") }
     return guarded {
         let m = handle(model).model
         publish(PersonaHandle(try Persona.load(path: String(cString: path), for: m), family: m.family), out)
-        return .ok
+        return MIMETIC_OK
     }
 }
 
 @_cdecl("mimetic_persona_save")
 public func mimetic_persona_save(_ p: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
-    guard let p else { return fail(.invalidArgument, "mimetic_persona_save: persona is NULL") }
-    guard let path else { return fail(.invalidArgument, "mimetic_persona_save: path is NULL") }
+    guard let p else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_persona_save: persona is NULL") }
+    guard let path else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_persona_save: path is NULL") }
     return guarded {
         let h = personaHandle(p)
         try h.persona.write(path: String(cString: path), family: h.family)
-        return .ok
+        return MIMETIC_OK
     }
 }
 
@@ -176,12 +165,12 @@ public func mimetic_persona_free(_ p: OpaquePointer?) {
 
 @_cdecl("mimetic_persona_get_style")
 public func mimetic_persona_get_style(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int) -> Int32 {
-    guard let p else { return fail(.invalidArgument, "mimetic_persona_get_style: persona is NULL") }
-    guard let out else { return fail(.invalidArgument, "mimetic_persona_get_style: out is NULL") }
+    guard let p else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_persona_get_style: persona is NULL") }
+    guard let out else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_persona_get_style: out is NULL") }
     let s = personaHandle(p).persona.style
-    guard capacity >= s.count else { return fail(.bufferTooSmall, "mimetic_persona_get_style: capacity \(capacity); the style has \(s.count) floats") }
+    guard capacity >= s.count else { return fail(MIMETIC_ERROR_BUFFER_TOO_SMALL, "mimetic_persona_get_style: capacity \(capacity); the style has \(s.count) floats") }
     s.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: s.count) }
-    return Status.ok.rawValue
+    return MIMETIC_OK.code
 }
 
 @_cdecl("mimetic_persona_has_basis")
@@ -192,22 +181,22 @@ public func mimetic_persona_has_basis(_ p: OpaquePointer?) -> Int32 {
 
 @_cdecl("mimetic_stream_set_persona")
 public func mimetic_stream_set_persona(_ s: OpaquePointer?, _ p: OpaquePointer?) -> Int32 {
-    guard let s else { return fail(.invalidArgument, "mimetic_stream_set_persona: stream is NULL") }
-    guard let p else { return fail(.invalidArgument, "mimetic_stream_set_persona: persona is NULL") }
+    guard let s else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_set_persona: stream is NULL") }
+    guard let p else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_set_persona: persona is NULL") }
     return guarded {
         try Unmanaged<StreamHandle>.fromOpaque(UnsafeRawPointer(s)).takeUnretainedValue().engine.setPersona(personaHandle(p).persona)
-        return .ok
+        return MIMETIC_OK
     }
 }
 
 @_cdecl("mimetic_persona_blend")
 public func mimetic_persona_blend(_ a: OpaquePointer?, _ b: OpaquePointer?, _ t: Float, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
-    guard let out else { return fail(.invalidArgument, "mimetic_persona_blend: out_persona is NULL") }
+    guard let out else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_persona_blend: out_persona is NULL") }
     out.pointee = nil
-    guard let a, let b else { return fail(.invalidArgument, "mimetic_persona_blend: persona is NULL") }
+    guard let a, let b else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_persona_blend: persona is NULL") }
     return guarded {
         let ha = personaHandle(a)
         publish(PersonaHandle(try Persona.blend(ha.persona, personaHandle(b).persona, t: t), family: ha.family), out)
-        return .ok
+        return MIMETIC_OK
     }
 }

@@ -1,69 +1,5 @@
 import Foundation
 
-/// A recording of the person to imitate: speech and the tracked meshes of the same moments, in the
-/// model's topology and frame rate.
-public struct ReferenceClip: Sendable {
-    public var audio: [Float]            // mono 16 kHz
-    public var offsets: Matrix           // [frames, 3V] vertex offsets from the model's template
-    public var bilabialFrames: [Int]     // frames of m/b/p closures (may be empty)
-    public init(audio: [Float], offsets: Matrix, bilabialFrames: [Int] = []) {
-        self.audio = audio
-        self.offsets = offsets
-        self.bilabialFrames = bilabialFrames
-    }
-}
-
-public struct AdaptationOptions: Sendable {
-    /// Stage 1: the style vector alone.
-    public var styleSteps = 150
-    public var styleLearningRate: Float = 0.03
-    /// Stage 2: the style vector and the motion basis (the final layer).
-    public var basisSteps = 150
-    public var basisLearningRate: Float = 1e-3
-    public var velocityWeight: Float = 10
-    /// λ of Imitator's lip-contact weighting (0 turns it off). Imitator trains with 5; adapting with
-    /// 20 keeps more of the generalized model's closures (docs/personalization.md: on unseen speakers
-    /// 40 % less bilabial lip-distance error than λ = 5, with an equal or lower vertex error).
-    public var lipContactWeight: Float = 20
-    /// μ of the lip-closure term: at the frames around m/b/p, the gap between the model's inner-lip
-    /// vertex pairs must match the reference's (0 turns it off; models without `lip_pairs` skip it).
-    public var lipClosureWeight: Float = 0.3
-    /// Index of the clip held out for early stopping (nil: the last one when there are ≥ 2).
-    public var heldOutClip: Int? = nil
-    /// Evaluations (every `evaluateEvery` steps) without improvement before a stage stops.
-    public var patience = 5
-    public var evaluateEvery = 10
-    /// The style to start from (nil: slot 0 of the model, as Imitator starts from a training subject).
-    public var initialStyle: [Float]? = nil
-    public init() {}
-}
-
-/// What adaptation learns: a style vector and, after stage 2, a change of the motion basis.
-public struct Persona: Sendable {
-    public var style: [Float]
-    public var basisWeightDelta: [Float]?   // [3V, d]
-    public var basisBiasDelta: [Float]?     // [3V]
-    public var modelFingerprint: String
-    public var provenance: [String: String]
-    public init(style: [Float], basisWeightDelta: [Float]? = nil, basisBiasDelta: [Float]? = nil,
-                modelFingerprint: String, provenance: [String: String] = [:]) {
-        self.style = style
-        self.basisWeightDelta = basisWeightDelta
-        self.basisBiasDelta = basisBiasDelta
-        self.modelFingerprint = modelFingerprint
-        self.provenance = provenance
-    }
-}
-
-/// Progress of an adaptation: return false from the callback to cancel.
-public struct AdaptationProgress: Sendable {
-    public var stage: Int
-    public var step: Int
-    public var totalSteps: Int
-    public var trainingLoss: Double
-    public var heldOutLoss: Double?
-}
-
 /// Imitator's personalisation (Thambiraja et al. 2023, §3.8 of the reference notes): the viseme
 /// features of the reference audio are computed once with the frozen generalized model; then
 /// Adam optimises the style vector (stage 1), then the style vector and the motion basis
@@ -186,29 +122,5 @@ extension ImitatorAdaptation {
         for m in targets { for x in m.data { sum += Double(x) * Double(x) }; count += m.data.count }
         let rms = count > 0 ? Float((sum / Double(count)).squareRoot()) : 0
         return rms > 0 && rms.isFinite ? rms : 1
-    }
-}
-
-/// Adam (Kingma & Ba 2015) over a flat parameter vector.
-struct Adam {
-    var m: [Float], v: [Float]
-    var t = 0
-    let learningRate: Float
-    let beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8
-
-    init(count: Int, learningRate: Float) {
-        m = [Float](repeating: 0, count: count)
-        v = m
-        self.learningRate = learningRate
-    }
-
-    mutating func step(_ x: inout [Float], _ g: [Float]) {
-        t += 1
-        let c1 = 1 - Foundation.powf(beta1, Float(t)), c2 = 1 - Foundation.powf(beta2, Float(t))
-        for i in 0..<x.count {
-            m[i] = beta1 * m[i] + (1 - beta1) * g[i]
-            v[i] = beta2 * v[i] + (1 - beta2) * g[i] * g[i]
-            x[i] -= learningRate * (m[i] / c1) / ((v[i] / c2).squareRoot() + epsilon)
-        }
     }
 }

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import List, Optional, Tuple, Type, TypeVar
 
 from ._errors import LibraryNotFoundError
+from ._version import VERSION
 
-#: The header version this binding was written against (``MIMETIC_VERSION_*``).
-BINDING_VERSION: Tuple[int, int, int] = (0, 1, 0)
+#: The header version this binding was written against (``MIMETIC_VERSION_*``, generated).
+BINDING_VERSION: Tuple[int, int, int] = VERSION
 
 #: Environment variable naming the library file to load (full path); checked first.
 LIBRARY_ENV = "MIMETIC_LIBRARY"

@@ -10,7 +10,7 @@ final class Wav2Vec2Encoder {
         let norm: (gamma: Weight, beta: Weight)?   // group norm (layer 0 of "group") or layer norm ("layer")
     }
 
-    let config: ModelConfig.Encoder
+    let config: ModelConfig.Wav2Vec2
     let convLayers: [ConvLayer]
     let projectionNorm: LayerNorm
     let projection: Linear
@@ -18,7 +18,7 @@ final class Wav2Vec2Encoder {
     let norm: LayerNorm
     let layers: [EncoderLayer]
 
-    init(_ store: TensorStore, config c: ModelConfig.Encoder) throws {
+    init(_ store: TensorStore, config c: ModelConfig.Wav2Vec2) throws {
         config = c
         var layers: [ConvLayer] = []
         var inCh = 1
@@ -47,15 +47,17 @@ final class Wav2Vec2Encoder {
 
     var cnnChannels: Int { config.conv_dim.last! }
 
-    /// Number of CNN frames for `n` input samples (chaining floor((n - K) / S) + 1).
-    func cnnFrames(samples n: Int) -> Int {
+    /// Output frames of each conv layer for `n` input samples (chaining floor((n - K) / S) + 1).
+    func cnnLayerFrames(samples n: Int) -> [Int] {
         var len = n
-        for (k, s) in zip(config.conv_kernel, config.conv_stride) {
-            guard len >= k else { return 0 }
-            len = (len - k) / s + 1
+        return zip(config.conv_kernel, config.conv_stride).map { k, s in
+            len = len >= k ? (len - k) / s + 1 : 0
+            return len
         }
-        return len
     }
+
+    /// Number of CNN frames for `n` input samples.
+    func cnnFrames(samples n: Int) -> Int { cnnLayerFrames(samples: n).last ?? 0 }
 
     /// Minimum number of samples that yields at least one CNN frame.
     var minimumSamples: Int {
@@ -77,24 +79,48 @@ final class Wav2Vec2Encoder {
         return x.map { Float((Double($0) - mean) * inv) }
     }
 
-    /// The conv feature encoder: [N] samples -> [L, C] (time-major).
+    /// The conv feature encoder: [N] samples -> [L, C] (time-major). The first layer's GroupNorm
+    /// normalises each channel over the whole utterance.
     func cnn(_ audio: [Float]) -> Matrix {
         var h = Matrix(rows: audio.count, cols: 1, data: audio)
-        for (i, layer) in convLayers.enumerated() {
-            h = layer.conv(h)
-            let (rows, cols) = (h.rows, h.cols)
-            h.data.withUnsafeMutableBufferPointer { p in
-                if let (g, b) = layer.norm {
-                    if config.feat_extract_norm == "group" && i == 0 {
-                        Norm.channelNormOverTime(p.baseAddress!, rows: rows, cols: cols, gamma: g.pointer, beta: b.pointer, eps: config.layer_norm_eps)
-                    } else {
-                        Norm.layerNorm(p.baseAddress!, rows: rows, cols: cols, gamma: g.pointer, beta: b.pointer, eps: config.layer_norm_eps)
+        for i in convLayers.indices {
+            let conv = convLayers[i].conv
+            var y = Matrix(zeros: conv.outputLength(h.rows), conv.outChannels)
+            guard y.rows > 0 else { return y }
+            let heap = HeapArena(floats: conv.scratchFloats(rows: h.rows))
+            let rows = h.rows
+            h.data.withUnsafeBufferPointer { xp in
+                y.data.withUnsafeMutableBufferPointer { yp in
+                    _ = convLayer(i, xp.baseAddress!, rows: rows, into: yp.baseAddress!, arena: &heap.arena) { x, n, gamma, beta in
+                        Norm.channelNormOverTime(x, rows: n, cols: conv.outChannels, gamma: gamma, beta: beta, eps: config.layer_norm_eps)
                     }
                 }
-                Activations.gelu(p.baseAddress!, count: rows * cols)
             }
+            h = y
         }
         return h
+    }
+
+    /// Whether conv layer `i` normalises each channel over time: a "group" feature extractor's
+    /// first layer (GroupNorm with one group per channel); the others normalise each row, or not at all.
+    func normalizesOverTime(layer i: Int) -> Bool { config.feat_extract_norm == "group" && i == 0 }
+
+    /// Conv layer `i` over `rows` input rows at `x`: the conv, its norm, GELU, into `y`; returns the
+    /// output rows. The over-time norm is the caller's (`channelNorm(y, rows, gamma, beta)`):
+    /// offline over the utterance, a stream over every frame so far.
+    func convLayer(_ i: Int, _ x: UnsafePointer<Float>, rows: Int, into y: UnsafeMutablePointer<Float>, arena: inout Arena,
+                   channelNorm: (UnsafeMutablePointer<Float>, Int, UnsafePointer<Float>, UnsafePointer<Float>) -> Void) -> Int {
+        let layer = convLayers[i]
+        let outputs = layer.conv.forward(x, rows: rows, into: y, arena: &arena)
+        if let (g, b) = layer.norm {
+            if normalizesOverTime(layer: i) {
+                channelNorm(y, outputs, g.pointer, b.pointer)
+            } else {
+                Norm.layerNorm(y, rows: outputs, cols: layer.conv.outChannels, gamma: g.pointer, beta: b.pointer, eps: config.layer_norm_eps)
+            }
+        }
+        Activations.gelu(y, count: outputs * layer.conv.outChannels)
+        return outputs
     }
 
     /// Feature projection: LayerNorm then Linear, [T, C] -> [T, H].

@@ -1,5 +1,3 @@
-import Dispatch
-
 /// Arithmetic of one offline run, counted from the config (multiply-add = 2 FLOP), so benchmarks
 /// can report achieved GFLOP/s against the machine's sgemm peak.
 public struct Cost: Sendable {
@@ -22,31 +20,24 @@ extension MimeticModel {
             return c
         }
         let e = wav2vec!.config
-        var len = n, inCh = 1
-        for i in 0..<e.conv_dim.count {
-            len = len >= e.conv_kernel[i] ? (len - e.conv_kernel[i]) / e.conv_stride[i] + 1 : 0
+        var inCh = 1
+        for (i, len) in wav2vec!.cnnLayerFrames(samples: n).enumerated() {
             c.cnn += 2 * Double(len) * Double(e.conv_dim[i]) * Double(e.conv_kernel[i] * inCh)
             inCh = e.conv_dim[i]
         }
-        let l = len
-        let ta: Int
-        switch config.alignment.mode {
-        case .interpolate: ta = Alignment.interpolatedFrames(cnnFrames: l, fps: config.fps, offset: config.alignment.frames_offset ?? 0)
-        case .pairs: ta = l - l % 2
-        case .conv, .native: ta = l
-        }
+        let ta = alignment.encoderRows(cnnFrames: wav2vec!.cnnFrames(samples: n))
         let t = Double(ta), h = Double(e.hidden_size), f = Double(e.intermediate_size)
         c.transformer += 2 * t * Double(inCh) * h
         c.transformer += 2 * t * h * Double(e.pos_conv_kernel) * h / Double(e.pos_conv_groups)
         c.transformer += Double(e.num_layers) * (2 * t * 4 * h * h + 2 * 2 * t * t * h + 2 * 2 * t * h * f)
         var rows = t
-        if config.alignment.mode == .conv {
+        if alignment.downsamples {
             rows = Double((ta + 1) / 2)
-            c.transformer += 2 * rows * 15 * h * h
+            c.transformer += 2 * rows * Double(FrameAlignment.downsampleKernel) * h * h
         }
         let dm = Double(config.decoder.d_model)
         c.transformer += 2 * rows * h * dm
-        decoderCost(frames: config.alignment.mode == .pairs ? rows / 2 : rows, &c)
+        decoderCost(frames: rows / Double(alignment.featureRowsPerFrame), &c)
         return c
     }
 
@@ -58,26 +49,4 @@ extension MimeticModel {
         c.motionOut = 2 * frames * dm * Double(outputSize)
         if let im = config.imitator { c.motionOut += 2 * frames * dm * dm * Double(im.mlp_layers) }
     }
-}
-
-/// Measured single-precision matrix-multiply throughput of this machine through OpenBLAS
-/// (768³, the practical ceiling the encoder's GEMMs can reach), in GFLOP/s.
-public func measureSgemmPeak(size: Int = 768, seconds: Double = 1.0) -> Double {
-    let n = size
-    let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
-    var c = [Float](repeating: 0, count: n * n)
-    var reps = 0
-    let start = DispatchTime.now().uptimeNanoseconds
-    var elapsed = 0.0
-    a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
-        BLAS.gemmNT(m: n, n: n, k: n, a: ap.baseAddress!, lda: n, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n) // warm-up
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        repeat {
-            BLAS.gemmNT(m: n, n: n, k: n, a: ap.baseAddress!, lda: n, b: bp.baseAddress!, ldb: n, c: cp.baseAddress!, ldc: n)
-            reps += 1
-            elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-        } while elapsed < seconds
-    } } }
-    _ = start
-    return 2 * Double(n) * Double(n) * Double(n) * Double(reps) / elapsed / 1e9
 }

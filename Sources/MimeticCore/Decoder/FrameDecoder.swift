@@ -106,6 +106,16 @@ final class FrameDecoder {
         }
     }
 
+    /// Imitator's initial release: an utterance of one frame is the zero-token feature v₀' alone.
+    /// Call after decoding frame 0 of an utterance known to have one frame; it replaces the
+    /// decoder output (and the offsets, when given). Other models: nothing to do.
+    func finishSingleFrameUtterance(_ state: UnsafeMutablePointer<Float>, offsets: UnsafeMutablePointer<Float>?,
+                                    basisDelta: UnsafePointer<Float>? = nil) {
+        guard case .imitator(let im) = head, im.startToken == .style else { return }
+        hidden(state).update(from: firstFeature(state), count: d)
+        if let offsets { output(state, hidden: hidden(state), into: offsets, basisDelta: basisDelta) }
+    }
+
     func hidden(_ state: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> { state + layout.hidden }
     /// Imitator (start token "style"): the zero-token feature v₀', the whole output of a one-frame utterance.
     func firstFeature(_ state: UnsafeMutablePointer<Float>) -> UnsafeMutablePointer<Float> { state + layout.first }
@@ -133,13 +143,4 @@ final class FrameDecoder {
             }
         }
     }
-}
-
-/// token = F h + c with F = W_in W_out folded (see `fuseFeedback`).
-@inline(__always)
-func feedbackToken(_ h: UnsafePointer<Float>, _ f: [Float], _ c: [Float], d: Int, into token: UnsafeMutablePointer<Float>) {
-    f.withUnsafeBufferPointer { fp in
-        BLAS.gemmNT(m: 1, n: d, k: d, a: h, lda: d, b: fp.baseAddress!, ldb: d, c: token, ldc: d)
-    }
-    c.withUnsafeBufferPointer { Vec.add(token, $0.baseAddress!, count: d) }
 }

@@ -25,8 +25,12 @@ public final class MimeticModel: @unchecked Sendable {
     let frameDecoder: FrameDecoder
     /// Identifies these weights (persona files record it): see `fingerprint(of:)`.
     public let fingerprint: String
+    /// How the encoder's frames meet motion frames (every per-mode formula lives there).
+    let alignment: FrameAlignment
     /// Audio-feature rows per motion frame (two for BIWI's "pairs" alignment).
-    let keysPerFrame: Int
+    var keysPerFrame: Int { alignment.featureRowsPerFrame }
+    /// The alignment mode as model files name it ("interpolate", "pairs", "conv", "native").
+    public var alignmentName: String { alignment.name }
 
     enum Head {
         case faceformer(FaceFormerHead)
@@ -62,8 +66,10 @@ public final class MimeticModel: @unchecked Sendable {
             realtime = try RealtimeEncoder(store, config: r, fps: c.fps)
         }
         let hidden = c.encoder.hiddenSize
-        downsample = c.alignment.mode == .conv
-            ? try Conv1d(store, "encoder.downsample", in: hidden, out: hidden, kernel: 15, stride: 2, padding: 7, bias: true)
+        alignment = FrameAlignment(c)
+        downsample = alignment.downsamples
+            ? try Conv1d(store, "encoder.downsample", in: hidden, out: hidden, kernel: FrameAlignment.downsampleKernel,
+                         stride: FrameAlignment.downsampleStride, padding: FrameAlignment.downsamplePadding, bias: true)
             : nil
         audioMap = try Linear(store, "audio_map", in: hidden, out: c.decoder.d_model)
         decoder = try AutoregressiveDecoder(store, config: c.decoder)
@@ -72,8 +78,7 @@ public final class MimeticModel: @unchecked Sendable {
         case .imitator: head = .imitator(try ImitatorHead(store, config: c))
         case .mimic: head = .mimic(try MimicHead(store, config: c))
         }
-        keysPerFrame = c.alignment.mode == .pairs ? 2 : 1
-        frameDecoder = FrameDecoder(decoder: decoder, head: head, keysPerFrame: keysPerFrame, outputSize: c.outputSize)
+        frameDecoder = FrameDecoder(decoder: decoder, head: head, keysPerFrame: alignment.featureRowsPerFrame, outputSize: c.outputSize)
         fingerprint = Self.fingerprint(of: store)
         template = try store.optionalWeight("template", shape: [c.num_vertices, 3])?.toArray()
         /// An optional I32 asset of vertex indices: its shape checked by `valid` (described by `form`)
@@ -100,15 +105,8 @@ public final class MimeticModel: @unchecked Sendable {
 
     /// Motion frames an utterance of `n` samples (16 kHz) makes.
     public func frameCount(samples n: Int) -> Int {
-        if let rt = realtime { return rt.frames(samples: n) }
-        let w = wav2vec!
-        let l = w.cnnFrames(samples: n)
-        switch config.alignment.mode {
-        case .interpolate: return max(0, Alignment.interpolatedFrames(cnnFrames: l, fps: config.fps, offset: config.alignment.frames_offset ?? 0))
-        case .pairs: return l / 2
-        case .conv: return (l + 1) / 2
-        case .native: return l
-        }
+        if let rt = realtime { return alignment.motionFrames(cnnFrames: rt.frames(samples: n)) }
+        return alignment.motionFrames(cnnFrames: wav2vec!.cnnFrames(samples: n))
     }
 
     /// The audio a stream of this model needs beyond a frame's time before it can compute the
@@ -158,19 +156,7 @@ public final class MimeticModel: @unchecked Sendable {
         let cnn = encoder.cnn(normalized)
         recorder?.record("cnn", cnn)
         timer?.lap("cnn", &clock)
-        let l = cnn.rows
-        let aligned: Matrix
-        switch config.alignment.mode {
-        case .interpolate:
-            let t = Alignment.interpolatedFrames(cnnFrames: l, fps: config.fps, offset: config.alignment.frames_offset ?? 0)
-            guard t >= 1 else { throw MimeticError.invalidAudio("\(audio.count) samples make no motion frame at \(config.fps) fps") }
-            aligned = Alignment.interpolateLinear(cnn, to: t)
-        case .pairs:
-            guard l >= 2 else { throw MimeticError.invalidAudio("\(audio.count) samples make no motion frame (two audio frames per motion frame)") }
-            aligned = cnn.rows(0..<(l - l % 2))
-        case .conv, .native:   // native: the realtime encoder's (validate() pairs them)
-            aligned = cnn
-        }
+        let aligned = try alignment.align(cnn, samples: audio.count)
         recorder?.record("aligned", aligned)
         var hidden = encoder.transform(encoder.project(aligned), progress: progress)
         recorder?.record("encoder", hidden)
@@ -179,19 +165,7 @@ public final class MimeticModel: @unchecked Sendable {
         let features = audioMap(hidden)
         recorder?.record("audio_features", features)
         timer?.lap("audio_map", &clock)
-        let k = config.alignment.mode == .pairs ? 2 : 1
-        return AudioFeatures(features: features, frames: features.rows / k, keysPerFrame: k)
-    }
-
-    // MARK: Style
-
-    /// The style vector the decoder uses (FaceFormer/Imitator: d-dim embedding; Mimic: code).
-    public func styleVector(_ style: StyleInput) throws -> [Float] {
-        switch head {
-        case .faceformer(let h): return try styleFromTable(h.styleTable, style, family: "faceformer")
-        case .imitator(let h): return try styleFromTable(h.styleTable, style, family: "imitator")
-        case .mimic(let h): return try h.styleCode(style, outputSize: outputSize)
-        }
+        return AudioFeatures(features: features, frames: features.rows / keysPerFrame, keysPerFrame: keysPerFrame)
     }
 
     // MARK: Animation
@@ -264,12 +238,9 @@ public final class MimeticModel: @unchecked Sendable {
             hidden.data.withUnsafeMutableBufferPointer { hp in
                 for t in 0..<frames {
                     frameDecoder.decode(state.pointer, position: t, audio: ap.baseAddress! + t * k * d, offsets: nil)
+                    if frames == 1 { frameDecoder.finishSingleFrameUtterance(state.pointer, offsets: nil) }
                     (hp.baseAddress! + t * d).update(from: frameDecoder.hidden(state.pointer), count: d)
                     if t % 32 == 31 { progress?(Double(t + 1) / Double(max(frames, 1))) }
-                }
-                // Imitator's initial release: a one-frame utterance is the zero-token feature.
-                if case .imitator(let im) = head, im.startToken == .style, frames == 1 {
-                    hp.baseAddress!.update(from: frameDecoder.firstFeature(state.pointer), count: d)
                 }
             }
         }
@@ -282,37 +253,5 @@ public final class MimeticModel: @unchecked Sendable {
             throw MimeticError.invalidArgument("initial offsets have \(i.count) values; the model outputs \(outputSize)")
         }
         guard i.allSatisfy({ $0.isFinite }) else { throw MimeticError.invalidArgument("initial offsets contain NaN or Inf") }
-    }
-
-    /// Slot count a style blend is over (one-hot width, or Mimic's shipped codes).
-    public var styleSlots: Int { config.styleNames.count }
-
-    /// A style blend Σ w_k style_k written to `out` (d floats) without allocating: the run-time
-    /// style setters of a stream use this. Returns false when the model has no such slots or the
-    /// weights are not finite.
-    func styleBlend(_ w: UnsafePointer<Float>, count n: Int, into out: UnsafeMutablePointer<Float>) -> Bool {
-        let d = config.decoder.d_model
-        guard n == styleSlots, n > 0 else { return false }
-        for k in 0..<n where !w[k].isFinite { return false }
-        out.update(repeating: 0, count: d)
-        switch head {
-        case .faceformer(let h): for r in 0..<d { for k in 0..<n { out[r] += h.styleTable[r * n + k] * w[k] } }
-        case .imitator(let h): for r in 0..<d { for k in 0..<n { out[r] += h.styleTable[r * n + k] * w[k] } }
-        case .mimic(let h):
-            guard let codes = h.styleCodes else { return false }
-            for k in 0..<n { Vec.axpy(out, codes.pointer + k * d, alpha: w[k], count: d) }
-        }
-        return true
-    }
-
-    /// Mimic's style code from a reference clip, using its last `style_window` frames as the
-    /// original demo does (other families: an error).
-    public func styleCode(fromMotion motion: Matrix, lastFrames: Int? = nil) throws -> [Float] {
-        guard case .mimic = head else {
-            throw MimeticError.invalidArgument("only Mimic models encode a style from reference motion; this is a \(family.rawValue) model")
-        }
-        let window = lastFrames ?? config.mimic!.style_window
-        let clip = motion.rows > window ? motion.rows((motion.rows - window)..<motion.rows) : motion
-        return try styleVector(.motion(clip))
     }
 }

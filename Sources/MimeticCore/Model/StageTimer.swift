@@ -1,0 +1,14 @@
+import Dispatch
+
+/// Wall-clock time per named stage (benchmarks, `mimetic bench`).
+public final class StageTimer {
+    public private(set) var seconds: [String: Double] = [:]
+    public init() {}
+    func start() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+    func lap(_ name: String, _ clock: inout UInt64?) {
+        guard let c = clock else { return }
+        let now = DispatchTime.now().uptimeNanoseconds
+        seconds[name, default: 0] += Double(now - c) / 1e9
+        clock = now
+    }
+}

@@ -1,0 +1,24 @@
+public struct AdaptationOptions: Sendable {
+    /// Stage 1: the style vector alone.
+    public var styleSteps = 150
+    public var styleLearningRate: Float = 0.03
+    /// Stage 2: the style vector and the motion basis (the final layer).
+    public var basisSteps = 150
+    public var basisLearningRate: Float = 1e-3
+    public var velocityWeight: Float = 10
+    /// λ of Imitator's lip-contact weighting (0 turns it off). Imitator trains with 5; adapting with
+    /// 20 keeps more of the generalized model's closures (docs/personalization.md: on unseen speakers
+    /// 40 % less bilabial lip-distance error than λ = 5, with an equal or lower vertex error).
+    public var lipContactWeight: Float = 20
+    /// μ of the lip-closure term: at the frames around m/b/p, the gap between the model's inner-lip
+    /// vertex pairs must match the reference's (0 turns it off; models without `lip_pairs` skip it).
+    public var lipClosureWeight: Float = 0.3
+    /// Index of the clip held out for early stopping (nil: the last one when there are ≥ 2).
+    public var heldOutClip: Int? = nil
+    /// Evaluations (every `evaluateEvery` steps) without improvement before a stage stops.
+    public var patience = 5
+    public var evaluateEvery = 10
+    /// The style to start from (nil: slot 0 of the model, as Imitator starts from a training subject).
+    public var initialStyle: [Float]? = nil
+    public init() {}
+}

@@ -1,0 +1,109 @@
+/// The real-time encoder run frame by frame inside a stream's buffer: exact (its features equal
+/// offline up to float rounding, GEMV vs GEMM) and allocation-free.
+///
+/// State: the 16 kHz audio from the next mel window's start (`audioBase` is the global index of
+/// the input buffer's first sample), and for each layer its input rows from the first one its
+/// next output reads (`(K − 1)·d − a` zero rows at the start), with the count of rows held and
+/// of outputs produced. Frame t is computed once its interval is complete, (t + 1)·16000 ≤ N·fps,
+/// and the samples up to its last mel window's end have arrived (after the end of the utterance:
+/// while t < floor(N·fps / 16000), with zeros past the end). Each frame computes only its new
+/// rows (k mel frames and k rows of each mel-rate layer, one row of the others), always in the
+/// same batches whatever the push sizes, so the output does not depend on how audio arrives.
+struct RealtimeEncoderStream {
+    struct State {
+        var audioBase = 0   // global 16 kHz index of the input buffer's first sample
+        var melFrames = 0   // mel frames computed so far
+    }
+
+    /// Where its state lives in the stream's buffer.
+    struct Regions {
+        var state: UnsafeMutablePointer<State>
+        var counts: UnsafeMutablePointer<Int>       // per layer: rows held, outputs produced
+        var staging: [UnsafeMutablePointer<Float>]  // each layer's input rows
+        var stagingRows: [Int]                      // their capacities
+        var window: UnsafeMutablePointer<Float>     // one mel window of samples
+        var fft: UnsafeMutablePointer<Double>       // front-end scratch
+        var row: UnsafeMutablePointer<Float>        // the newest encoder row (H) and its audio features (d)
+        var arena: UnsafeMutablePointer<Float>
+        var arenaFloats: Int
+    }
+
+    let encoder: RealtimeEncoder
+    let audioMap: Linear
+    let featureWidth: Int
+    let r: Regions
+
+    var state: UnsafeMutablePointer<State> { r.state }
+
+    /// Zero rows in front of every layer's input, nothing produced, no audio, no mel frames.
+    func reset() {
+        for (i, l) in encoder.layers.enumerated() {
+            r.counts[2 * i] = l.leftPad
+            r.counts[2 * i + 1] = 0
+            r.staging[i].update(repeating: 0, count: l.leftPad * l.inChannels)
+        }
+        state.pointee = State()
+    }
+
+    /// Frames of the utterance so far (all of them once the input has ended).
+    func framesAvailable(_ input: StreamInput) -> Int { encoder.frames(samples: state.pointee.audioBase + input.count) }
+
+    /// Whether frame `t` can be computed from the audio in.
+    func canEncode(frame t: Int, _ input: StreamInput) -> Bool {
+        let total = state.pointee.audioBase + input.count
+        if input.flushed { return t < encoder.frames(samples: total) }
+        return (t + 1) * 16000 <= total * encoder.fps && encoder.samplesNeeded(frame: t) <= total
+    }
+
+    /// Frame t's audio features (d floats in the stream's row region, valid until the next frame).
+    func encode(frame t: Int, _ input: StreamInput) -> UnsafeMutablePointer<Float> {
+        let rt = encoder
+        let s = state
+        let total = s.pointee.audioBase + input.count
+        var arena = Arena(base: r.arena, capacity: r.arenaFloats)
+        let fe = rt.frontEnd
+        // New mel frames, normalised, appended to the first layer's input.
+        let nm = rt.config.n_mels
+        while s.pointee.melFrames < rt.melFrames(frames: t + 1) {
+            let j = s.pointee.melFrames
+            precondition(fe.windowEnd(j) - fe.winLength >= s.pointee.audioBase || fe.windowEnd(j) - fe.winLength < 0,
+                         "realtime stream: audio of mel frame \(j) was dropped")
+            fe.fillWindow(j, samples: input.samples, base: s.pointee.audioBase, available: total - s.pointee.audioBase, into: r.window)
+            let row = r.staging[0] + r.counts[0] * nm
+            fe.logMel(window: r.window, scratch: r.fft, into: row)
+            rt.normalizeMel(row, rows: 1, into: row)
+            r.counts[0] += 1
+            s.pointee.melFrames = j + 1
+        }
+        // Each layer: its new outputs, appended to the next layer's input (the last: the row).
+        for (i, l) in rt.layers.enumerated() {
+            let m = rt.needed(layer: i, frames: t + 1) - r.counts[2 * i + 1]
+            guard m > 0 else { continue }
+            let src = r.staging[i]
+            let last = i == rt.layers.count - 1
+            let dst = last ? r.row : r.staging[i + 1] + r.counts[2 * (i + 1)] * l.outChannels
+            precondition(r.counts[2 * i] >= l.rowsRead(outputs: m), "realtime stream: layer \(i) lacks input rows")
+            precondition(last || r.counts[2 * (i + 1)] + m <= r.stagingRows[i + 1], "realtime stream: layer \(i + 1) input overflow")
+            l.forward(src, outputs: m, into: dst, arena: &arena)
+            let consumed = l.stride * m
+            UnsafeMutableRawPointer(src).copyMemory(from: src + consumed * l.inChannels, byteCount: (r.counts[2 * i] - consumed) * l.inChannels * 4)
+            r.counts[2 * i] -= consumed
+            r.counts[2 * i + 1] += m
+            if !last { r.counts[2 * (i + 1)] += m }
+        }
+        rt.norm.apply(r.row, rows: 1, cols: rt.hiddenSize)
+        let features = r.row + rt.hiddenSize
+        audioMap.apply(r.row, rows: 1, ldx: rt.hiddenSize, into: features, ldy: featureWidth)
+        return features
+    }
+
+    /// Drops the input audio before the next mel window's start.
+    func trim(_ input: StreamInput) {
+        let s = state
+        let keep = encoder.frontEnd.windowEnd(s.pointee.melFrames) - encoder.frontEnd.winLength
+        let drop = min(max(0, keep - s.pointee.audioBase), input.count)
+        guard drop > 0 else { return }
+        input.consume(drop)
+        s.pointee.audioBase += drop
+    }
+}

@@ -1,0 +1,18 @@
+/// Plain data at the start of a stream's buffer: every counter of the stream, one section per
+/// part. No pointers, so a byte copy of the buffer is a complete snapshot.
+struct StreamHeader {
+    var magic: UInt64
+    var layoutHash: UInt64
+    var input: StreamInput.State
+    var cnn: IncrementalCNN.State             // wav2vec 2.0 streams
+    var realtime: RealtimeEncoderStream.State // real-time encoder streams
+    var queue: FrameQueue.State
+    /// Motion frames decoded so far (the next frame's index).
+    var framesDecoded: Int
+    /// The basis-delta region holds a persona's motion-basis change in use.
+    var basisDeltaActive: Bool
+    var encoderSeconds: Double
+    var decoderSeconds: Double
+
+    static let magicValue: UInt64 = 0x4D494D4554494332   // "MIMETIC2"
+}
