@@ -205,7 +205,10 @@ typedef struct mimetic_frame_info {
     int64_t timestamp_samples; /* the same time in input samples (at params.sample_rate) */
     double latency_s;          /* input audio pushed beyond this frame when it was computed: the
                                   algorithmic delay (lookahead + hop granularity + resampler delay) */
-    int32_t is_final;          /* 1 for the last frame of an utterance after mimetic_stream_flush */
+    int32_t is_final;          /* 1 on the utterance's last frame when it is pulled after
+                                  mimetic_stream_flush. A real-time-encoder stream can hand out its
+                                  last frame before the flush (its lookahead was already in); that
+                                  frame then carries 0: mimetic_stream_is_complete tells the end. */
 } mimetic_frame_info;
 
 /* Fills *params with the defaults (docs/streaming.md says how they were chosen). */
@@ -250,12 +253,22 @@ MIMETIC_API mimetic_status mimetic_stream_pull_frame(mimetic_stream *stream, flo
  * pushed audio becomes ready (as many as the queue holds now, the rest as it is pulled). */
 MIMETIC_API mimetic_status mimetic_stream_flush(mimetic_stream *stream);
 
+/* *out_complete = 1 once the utterance is over: flushed, and every one of its frames pulled. */
+MIMETIC_API mimetic_status mimetic_stream_is_complete(mimetic_stream *stream, int32_t *out_complete);
+
 /* Forgets all audio and frames; the style is kept. */
 MIMETIC_API mimetic_status mimetic_stream_reset(mimetic_stream *stream);
 
-/* The stream's whole state as bytes (size: mimetic_stream_state_size), e.g. for rollback. */
+/* The stream's whole state as bytes (size: mimetic_stream_state_size), e.g. for rollback. Bytes
+ * 16..23 hold a checksum: FNV-1a (64-bit: offset basis 0xcbf29ce484222325, prime 0x100000001b3)
+ * over the snapshot's 8-byte little-endian words, that word taken as zero (a short last word is
+ * zero-padded). */
 MIMETIC_API mimetic_status mimetic_stream_snapshot(const mimetic_stream *stream, void *buffer, size_t capacity);
-/* Restores a snapshot taken from a stream of the same model and params. */
+/* Restores a snapshot taken from a stream of the same model and params. A snapshot is untrusted
+ * input: one whose checksum does not match, or whose counters, indices or values are not those of
+ * a working stream (a hand-edited one re-sealed with its checksum, say), is refused with
+ * MIMETIC_ERROR_INVALID_ARGUMENT and the stream is left as it was. Checking reads the whole
+ * snapshot (about 1 ms per MiB); it allocates nothing. */
 MIMETIC_API mimetic_status mimetic_stream_restore(mimetic_stream *stream, const void *buffer, size_t size);
 
 /* Run-time style changes; they apply from the next computed frame. */

@@ -38,13 +38,13 @@ public func mimetic_model_load(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutab
 }
 
 @_cdecl("mimetic_model_load_from_memory")
-public func mimetic_model_load_from_memory(_ data: UnsafeRawPointer?, _ size: Int, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+public func mimetic_model_load_from_memory(_ data: UnsafeRawPointer?, _ size: UInt, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let out else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_model_load_from_memory: out_model is NULL") }
     out.pointee = nil
     guard let data else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_model_load_from_memory: data is NULL") }
     guard size > 0 else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_model_load_from_memory: size is 0") }
     return guarded {
-        let store = try TensorStore(bytes: UnsafeRawBufferPointer(start: data, count: size))
+        let store = try TensorStore(bytes: UnsafeRawBufferPointer(start: data, count: CallerSize.count(size, "size", function: "mimetic_model_load_from_memory")))
         let handle = ModelHandle(try MimeticModel(store: store))
         out.pointee = OpaquePointer(Unmanaged.passRetained(handle).toOpaque())
         return MIMETIC_OK
@@ -106,12 +106,12 @@ public func mimetic_model_style_name(_ model: OpaquePointer?, _ index: Int32) ->
 }
 
 @_cdecl("mimetic_model_get_template")
-public func mimetic_model_get_template(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int) -> Int32 {
+public func mimetic_model_get_template(_ model: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: UInt) -> Int32 {
     guard let model else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_model_get_template: model is NULL") }
     guard let out else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_model_get_template: out is NULL") }
     let m = handle(model).model
     guard let t = m.template else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_model_get_template: this model file carries no template mesh") }
-    guard capacity >= t.count else {
+    guard CallerSize.capacity(capacity) >= t.count else {
         return fail(MIMETIC_ERROR_BUFFER_TOO_SMALL, "mimetic_model_get_template: capacity \(capacity) floats; the template has \(t.count)")
     }
     t.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: t.count) }
@@ -119,8 +119,8 @@ public func mimetic_model_get_template(_ model: OpaquePointer?, _ out: UnsafeMut
 }
 
 @_cdecl("mimetic_style_from_motion")
-public func mimetic_style_from_motion(_ model: OpaquePointer?, _ offsets: UnsafePointer<Float>?, _ frames: Int,
-                                      _ out: UnsafeMutablePointer<Float>?, _ capacity: Int) -> Int32 {
+public func mimetic_style_from_motion(_ model: OpaquePointer?, _ offsets: UnsafePointer<Float>?, _ frames: UInt,
+                                      _ out: UnsafeMutablePointer<Float>?, _ capacity: UInt) -> Int32 {
     guard let model else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_style_from_motion: model is NULL") }
     guard let offsets else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_style_from_motion: offsets is NULL") }
     guard let out else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_style_from_motion: code_out is NULL") }
@@ -128,8 +128,13 @@ public func mimetic_style_from_motion(_ model: OpaquePointer?, _ offsets: Unsafe
     return guarded {
         let m = handle(model).model
         let d = m.config.decoder.d_model
-        guard capacity >= d else { throw MimeticError.bufferTooSmall("mimetic_style_from_motion: capacity \(capacity); a style code has \(d) floats") }
-        let motion = Matrix(rows: frames, cols: m.outputSize, data: Array(UnsafeBufferPointer(start: offsets, count: frames * m.outputSize)))
+        guard CallerSize.capacity(capacity) >= d else { throw MimeticError.bufferTooSmall("mimetic_style_from_motion: capacity \(capacity); a style code has \(d) floats") }
+        let n = try CallerSize.count(frames, "frames", function: "mimetic_style_from_motion")
+        let (floats, overflow) = n.multipliedReportingOverflow(by: m.outputSize)
+        guard !overflow, floats <= CallerSize.maxCount else {
+            throw MimeticError.invalidArgument("mimetic_style_from_motion: \(frames) frames of \(m.outputSize) floats is larger than any clip can be")
+        }
+        let motion = Matrix(rows: n, cols: m.outputSize, data: Array(UnsafeBufferPointer(start: offsets, count: floats)))
         let code = try m.styleCode(fromMotion: motion)
         code.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: d) }
         return MIMETIC_OK

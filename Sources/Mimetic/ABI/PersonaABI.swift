@@ -44,14 +44,15 @@ public func mimetic_personalize_params_init(_ p: UnsafeMutablePointer<mimetic_pe
 }
 
 @_cdecl("mimetic_personalize")
-public func mimetic_personalize(_ model: OpaquePointer?, _ clips: UnsafePointer<mimetic_reference_clip>?, _ n: Int, _ params: UnsafePointer<mimetic_personalize_params>?,
+public func mimetic_personalize(_ model: OpaquePointer?, _ clips: UnsafePointer<mimetic_reference_clip>?, _ clipCount: UInt, _ params: UnsafePointer<mimetic_personalize_params>?,
                                 _ progress: mimetic_progress_callback?,
                                 _ user: UnsafeMutableRawPointer?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let out else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_personalize: out_persona is NULL") }
     out.pointee = nil
     guard let model else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_personalize: model is NULL") }
-    guard let clips, n > 0 else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_personalize: no reference clips") }
+    guard let clips, clipCount > 0 else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_personalize: no reference clips") }
     return guarded {
+        let n = try CallerSize.count(clipCount, "n_clips", function: "mimetic_personalize")
         let m = handle(model).model
         var options = AdaptationOptions()
         if let params {
@@ -83,7 +84,11 @@ public func mimetic_personalize(_ model: OpaquePointer?, _ clips: UnsafePointer<
             }
             let frames = c.frames
             guard frames > 0, frames < 10_000_000 else { throw MimeticError.invalidArgument("mimetic_personalize: clip \(i) has \(frames) frames") }
-            let (events, nEvents) = (c.bilabial_frames, c.bilabial_count)
+            let nEvents = try CallerSize.count(UInt(bitPattern: c.bilabial_count), "bilabial_count", function: "mimetic_personalize")
+            let events = c.bilabial_frames
+            guard samples >= 0, samples <= CallerSize.maxCount else {
+                throw MimeticError.invalidArgument("mimetic_personalize: clip \(i) audio_samples \(UInt(bitPattern: samples)) is larger than any clip can be")
+            }
             var pcm: [Float] = []
             if m.family == .imitator {
                 guard let audio, samples > 0 else { throw MimeticError.invalidArgument("mimetic_personalize: clip \(i) has no audio (Imitator adapts on audio and motion)") }
@@ -119,7 +124,7 @@ public func mimetic_personalize(_ model: OpaquePointer?, _ clips: UnsafePointer<
 }
 
 @_cdecl("mimetic_persona_from_style")
-public func mimetic_persona_from_style(_ model: OpaquePointer?, _ style: UnsafePointer<Float>?, _ n: Int,
+public func mimetic_persona_from_style(_ model: OpaquePointer?, _ style: UnsafePointer<Float>?, _ count: UInt,
                                        _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let out else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_persona_from_style: out_persona is NULL") }
     out.pointee = nil
@@ -127,6 +132,7 @@ public func mimetic_persona_from_style(_ model: OpaquePointer?, _ style: UnsafeP
     guard let style else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_persona_from_style: style is NULL") }
     return guarded {
         let m = handle(model).model
+        let n = try CallerSize.count(count, "n", function: "mimetic_persona_from_style")
         let p = try m.persona(style: .code(Array(UnsafeBufferPointer(start: style, count: n))), provenance: ["method": "style"])
         publish(PersonaHandle(p, family: m.family), out)
         return MIMETIC_OK
@@ -164,11 +170,11 @@ public func mimetic_persona_free(_ p: OpaquePointer?) {
 }
 
 @_cdecl("mimetic_persona_get_style")
-public func mimetic_persona_get_style(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: Int) -> Int32 {
+public func mimetic_persona_get_style(_ p: OpaquePointer?, _ out: UnsafeMutablePointer<Float>?, _ capacity: UInt) -> Int32 {
     guard let p else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_persona_get_style: persona is NULL") }
     guard let out else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_persona_get_style: out is NULL") }
     let s = personaHandle(p).persona.style
-    guard capacity >= s.count else { return fail(MIMETIC_ERROR_BUFFER_TOO_SMALL, "mimetic_persona_get_style: capacity \(capacity); the style has \(s.count) floats") }
+    guard CallerSize.capacity(capacity) >= s.count else { return fail(MIMETIC_ERROR_BUFFER_TOO_SMALL, "mimetic_persona_get_style: capacity \(capacity); the style has \(s.count) floats") }
     s.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: s.count) }
     return MIMETIC_OK.code
 }

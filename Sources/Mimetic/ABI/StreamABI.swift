@@ -56,8 +56,10 @@ private struct CallerParams {
         }
         stream.samplePolicy = policy
         styleSlot = p.style_slot
-        styleWeights = p.style_weights.map { UnsafeBufferPointer(start: $0, count: p.style_weights_count) }
-        styleCode = p.style_code.map { UnsafeBufferPointer(start: $0, count: p.style_code_count) }
+        let wn = try CallerSize.count(UInt(bitPattern: p.style_weights_count), "params->style_weights_count", function: "mimetic_stream_params")
+        let cn = try CallerSize.count(UInt(bitPattern: p.style_code_count), "params->style_code_count", function: "mimetic_stream_params")
+        styleWeights = p.style_weights.map { UnsafeBufferPointer(start: $0, count: wn) }
+        styleCode = p.style_code.map { UnsafeBufferPointer(start: $0, count: cn) }
         persona = p.persona.map(personaHandle)
         stream.reserveBasisDelta = p.reserve_persona_basis != 0 || persona?.persona.basisWeightDelta != nil
     }
@@ -82,7 +84,7 @@ public func mimetic_stream_state_size(_ model: OpaquePointer?, _ params: UnsafeP
 
 @_cdecl("mimetic_stream_create")
 public func mimetic_stream_create(_ model: OpaquePointer?, _ params: UnsafePointer<mimetic_stream_params>?, _ buffer: UnsafeMutableRawPointer?,
-                                  _ bytes: Int, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+                                  _ bytes: UInt, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
     guard let out else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_create: out_stream is NULL") }
     out.pointee = nil
     guard let model else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_create: model is NULL") }
@@ -107,7 +109,7 @@ public func mimetic_stream_create(_ model: OpaquePointer?, _ params: UnsafePoint
         } else {
             throw MimeticError.invalidArgument("mimetic_stream_create: style_slot is -1 but neither style_weights nor style_code is set")
         }
-        let engine = try StreamEngine(model: m, params: p.stream, style: style, buffer: buffer, bytes: bytes)
+        let engine = try StreamEngine(model: m, params: p.stream, style: style, buffer: buffer, bytes: CallerSize.capacity(bytes))
         if let persona { try engine.setPersona(persona.persona) }
         out.pointee = OpaquePointer(Unmanaged.passRetained(StreamHandle(engine: engine, model: mh)).toOpaque())
         return MIMETIC_OK
@@ -137,19 +139,25 @@ public func mimetic_stream_free(_ s: OpaquePointer?) {
 }
 
 @_cdecl("mimetic_stream_push_audio")
-public func mimetic_stream_push_audio(_ s: OpaquePointer?, _ samples: UnsafePointer<Float>?, _ n: Int) -> Int32 {
+public func mimetic_stream_push_audio(_ s: OpaquePointer?, _ samples: UnsafePointer<Float>?, _ n: UInt) -> Int32 {
     guard let s else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_push_audio: stream is NULL") }
     if n == 0 { return MIMETIC_OK.code }
     guard let samples else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_push_audio: samples is NULL (with n = \(n))") }
-    return guarded { try stream(s).engine.push(samples, count: n); return MIMETIC_OK }
+    return guarded {
+        try stream(s).engine.push(samples, count: CallerSize.count(n, "n", function: "mimetic_stream_push_audio"))
+        return MIMETIC_OK
+    }
 }
 
 @_cdecl("mimetic_stream_push_audio_i16")
-public func mimetic_stream_push_audio_i16(_ s: OpaquePointer?, _ samples: UnsafePointer<Int16>?, _ n: Int) -> Int32 {
+public func mimetic_stream_push_audio_i16(_ s: OpaquePointer?, _ samples: UnsafePointer<Int16>?, _ n: UInt) -> Int32 {
     guard let s else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_push_audio_i16: stream is NULL") }
     if n == 0 { return MIMETIC_OK.code }
     guard let samples else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_push_audio_i16: samples is NULL (with n = \(n))") }
-    return guarded { try stream(s).engine.push(int16: samples, count: n); return MIMETIC_OK }
+    return guarded {
+        try stream(s).engine.push(int16: samples, count: CallerSize.count(n, "n", function: "mimetic_stream_push_audio_i16"))
+        return MIMETIC_OK
+    }
 }
 
 @_cdecl("mimetic_stream_frames_ready")
@@ -161,7 +169,7 @@ public func mimetic_stream_frames_ready(_ s: OpaquePointer?, _ out: UnsafeMutabl
 }
 
 @_cdecl("mimetic_stream_pull_frame")
-public func mimetic_stream_pull_frame(_ s: OpaquePointer?, _ offsets: UnsafeMutablePointer<Float>?, _ capacity: Int,
+public func mimetic_stream_pull_frame(_ s: OpaquePointer?, _ offsets: UnsafeMutablePointer<Float>?, _ capacity: UInt,
                                       _ info: UnsafeMutablePointer<mimetic_frame_info>?) -> Int32 {
     guard let s else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_pull_frame: stream is NULL") }
     guard let offsets else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_pull_frame: offsets is NULL") }
@@ -169,7 +177,7 @@ public func mimetic_stream_pull_frame(_ s: OpaquePointer?, _ offsets: UnsafeMuta
         if let info { _ = try VersionedStruct.size(of: info, mimetic_frame_info.self, oldest: MemoryLayout<mimetic_frame_info>.stride,
                                                    function: "mimetic_stream_pull_frame", hint: "set it to sizeof(mimetic_frame_info)") }
         // No frame yet is a normal answer in a real-time loop: no message, no allocation.
-        guard let f = try stream(s).engine.pull(into: offsets, capacity: capacity) else { return MIMETIC_ERROR_NOT_READY }
+        guard let f = try stream(s).engine.pull(into: offsets, capacity: CallerSize.capacity(capacity)) else { return MIMETIC_ERROR_NOT_READY }
         if let info {
             var v = mimetic_frame_info()
             v.frame_index = Int64(f.frameIndex)
@@ -189,6 +197,14 @@ public func mimetic_stream_flush(_ s: OpaquePointer?) -> Int32 {
     return guarded { try stream(s).engine.flush(); return MIMETIC_OK }
 }
 
+@_cdecl("mimetic_stream_is_complete")
+public func mimetic_stream_is_complete(_ s: OpaquePointer?, _ out: UnsafeMutablePointer<Int32>?) -> Int32 {
+    guard let s else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_is_complete: stream is NULL") }
+    guard let out else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_is_complete: out_complete is NULL") }
+    out.pointee = stream(s).engine.isComplete ? 1 : 0
+    return MIMETIC_OK.code
+}
+
 @_cdecl("mimetic_stream_reset")
 public func mimetic_stream_reset(_ s: OpaquePointer?) -> Int32 {
     guard let s else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_reset: stream is NULL") }
@@ -197,17 +213,17 @@ public func mimetic_stream_reset(_ s: OpaquePointer?) -> Int32 {
 }
 
 @_cdecl("mimetic_stream_snapshot")
-public func mimetic_stream_snapshot(_ s: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacity: Int) -> Int32 {
+public func mimetic_stream_snapshot(_ s: OpaquePointer?, _ buffer: UnsafeMutableRawPointer?, _ capacity: UInt) -> Int32 {
     guard let s else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_snapshot: stream is NULL") }
     guard let buffer else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_snapshot: buffer is NULL") }
-    return guarded { try stream(s).engine.snapshot(into: buffer, capacity: capacity); return MIMETIC_OK }
+    return guarded { try stream(s).engine.snapshot(into: buffer, capacity: CallerSize.capacity(capacity)); return MIMETIC_OK }
 }
 
 @_cdecl("mimetic_stream_restore")
-public func mimetic_stream_restore(_ s: OpaquePointer?, _ buffer: UnsafeRawPointer?, _ size: Int) -> Int32 {
+public func mimetic_stream_restore(_ s: OpaquePointer?, _ buffer: UnsafeRawPointer?, _ size: UInt) -> Int32 {
     guard let s else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_restore: stream is NULL") }
     guard let buffer else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_restore: buffer is NULL") }
-    return guarded { try stream(s).engine.restore(from: buffer, size: size); return MIMETIC_OK }
+    return guarded { try stream(s).engine.restore(from: buffer, size: CallerSize.count(size, "size", function: "mimetic_stream_restore")); return MIMETIC_OK }
 }
 
 @_cdecl("mimetic_stream_set_style_slot")
@@ -217,17 +233,17 @@ public func mimetic_stream_set_style_slot(_ s: OpaquePointer?, _ slot: Int32) ->
 }
 
 @_cdecl("mimetic_stream_set_style_weights")
-public func mimetic_stream_set_style_weights(_ s: OpaquePointer?, _ w: UnsafePointer<Float>?, _ n: Int) -> Int32 {
+public func mimetic_stream_set_style_weights(_ s: OpaquePointer?, _ w: UnsafePointer<Float>?, _ n: UInt) -> Int32 {
     guard let s else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_set_style_weights: stream is NULL") }
     guard let w else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_set_style_weights: weights is NULL") }
-    return guarded { try stream(s).engine.setStyleWeights(w, count: n); return MIMETIC_OK }
+    return guarded { try stream(s).engine.setStyleWeights(w, count: CallerSize.count(n, "n", function: "mimetic_stream_set_style_weights")); return MIMETIC_OK }
 }
 
 @_cdecl("mimetic_stream_set_style_code")
-public func mimetic_stream_set_style_code(_ s: OpaquePointer?, _ code: UnsafePointer<Float>?, _ n: Int) -> Int32 {
+public func mimetic_stream_set_style_code(_ s: OpaquePointer?, _ code: UnsafePointer<Float>?, _ n: UInt) -> Int32 {
     guard let s else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_set_style_code: stream is NULL") }
     guard let code else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_set_style_code: code is NULL") }
-    return guarded { try stream(s).engine.setStyle(code, count: n); return MIMETIC_OK }
+    return guarded { try stream(s).engine.setStyle(code, count: CallerSize.count(n, "n", function: "mimetic_stream_set_style_code")); return MIMETIC_OK }
 }
 
 @_cdecl("mimetic_stream_get_stats")

@@ -288,3 +288,14 @@ final class ResamplerKernel: @unchecked Sendable {
         return process(&s, history: history, input: nil, count: max(0, silence), output: output, limit: pending, countsAsInput: false)
     }
 }
+
+extension ResamplerKernel {
+    /// Why `s` cannot be a state of this resampler (restored from outside), or nil.
+    func problem(_ s: State) -> String? {
+        guard (0...historyCapacity).contains(s.filled), (0...s.filled).contains(s.windowStart), (0..<upFactor).contains(s.phase),
+              (0...maxStreamCounter).contains(s.inputCount), (0...maxOutputCount(forInput: s.inputCount)).contains(s.outputCount) else {
+            return "resampler counters out of range (filled \(s.filled) of \(historyCapacity), window \(s.windowStart), phase \(s.phase) of \(upFactor), in \(s.inputCount), out \(s.outputCount))"
+        }
+        return nil
+    }
+}

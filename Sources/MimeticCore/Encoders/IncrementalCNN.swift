@@ -158,3 +158,40 @@ struct IncrementalCNN {
         }
     }
 }
+
+extension IncrementalCNN {
+    /// Why the CNN section `s` of a restored state (at `raw`, laid out like the live buffer at
+    /// `live`) cannot be this stream's, or nil. `oldestNeeded` is the oldest CNN frame the next
+    /// hop reads: it must still be held.
+    func problem(_ s: State, _ raw: UntrustedState, live: UnsafeRawPointer, oldestNeeded: Int) -> String? {
+        func offset<T>(_ p: UnsafeMutablePointer<T>) -> Int { UnsafeRawPointer(p) - live }
+        guard (0...maxStreamCounter).contains(s.base), (0...r.frameCapacity).contains(s.count) else {
+            return "CNN frame counters out of range (first \(s.base), \(s.count) held of \(r.frameCapacity))"
+        }
+        guard s.base <= oldestNeeded else { return "CNN frames from \(oldestNeeded) on are needed but the state starts at \(s.base)" }
+        // Statistics: finite, of plausible size (the input is in [-1, 1] before resampling's ripple),
+        // and never empty once frozen (they divide).
+        guard s.inputSum.isFinite, s.inputSumSq.isFinite, s.inputSamples.isFinite, s.channelFrames.isFinite, s.inputSamples >= 0, s.channelFrames >= 0,
+              s.inputSamples <= Double(maxStreamCounter), s.channelFrames <= Double(maxStreamCounter),
+              abs(s.inputSum) <= 4 * s.inputSamples, s.inputSumSq >= 0, s.inputSumSq <= 16 * s.inputSamples,
+              !s.statisticsFrozen || (s.inputSamples > 0 && s.channelFrames > 0) else {
+            return "CNN normalisation statistics are inconsistent"
+        }
+        let c0 = encoder.config.conv_dim[0]
+        let stats = offset(r.channelStats)
+        guard raw.allFinite(doublesAt: stats, count: 2 * c0) else { return "CNN channel statistics are not finite" }
+        for ch in 0..<c0 where raw.double(stats + 8 * (c0 + ch)) < 0 || raw.double(stats + 8 * (c0 + ch)) > 1e200 {
+            return "CNN channel statistics are out of range"
+        }
+        var inCh = 1
+        for (i, layer) in encoder.convLayers.enumerated() {
+            // Every complete output is consumed as soon as it can be: fewer rows than the kernel remain.
+            let held = raw.int(offset(r.stagingCounts) + 8 * i)
+            guard (0..<layer.conv.kernel).contains(held) else { return "CNN layer \(i) holds \(held) input rows (at most \(layer.conv.kernel - 1))" }
+            if let j = raw.firstNonFinite(floatsAt: offset(r.staging[i]), count: held * inCh) { return "CNN layer \(i) input value \(j) is not finite" }
+            inCh = layer.conv.outChannels
+        }
+        if let j = raw.firstNonFinite(floatsAt: offset(r.frames), count: s.count * channels) { return "CNN frame value \(j) is not finite" }
+        return nil
+    }
+}

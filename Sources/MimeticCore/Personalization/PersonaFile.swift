@@ -41,6 +41,8 @@ extension Persona {
             throw MimeticError.invalidArgument("\(src): this persona was made for the model \(fingerprint); the loaded model is \(model.fingerprint)")
         }
         let d = model.config.decoder.d_model, D = model.outputSize
+        // Every value must be finite: a persona is untrusted input, and one NaN spreads to every frame.
+        try store.validateAllFinite()
         let style = try store.weight("style", shape: [d]).toArray()
         let w = try store.optionalWeight("basis_delta.weight", shape: [D, d])?.toArray()
         let b = try store.optionalWeight("basis_delta.bias", shape: [D])?.toArray()

@@ -55,3 +55,26 @@ struct FrameQueue {
         if records[slot].frameIndex == index { records[slot].isFinal = true }
     }
 }
+
+extension FrameQueue {
+    /// Why the queue section `s` of a restored state cannot be this stream's, or nil: every index
+    /// inside the ring, the queued frames the ones just before `nextFrame`, their offsets finite.
+    func problem(_ s: State, _ raw: UntrustedState, offsetsAt offsetsOffset: Int, recordsAt recordsOffset: Int, nextFrame: Int) -> String? {
+        guard (0..<capacity).contains(s.head), (0...capacity).contains(s.count), (0...maxStreamCounter).contains(s.pulled) else {
+            return "frame queue counters out of range (head \(s.head), count \(s.count) of \(capacity))"
+        }
+        guard s.count <= nextFrame else { return "frame queue holds \(s.count) frames but only \(nextFrame) were decoded" }
+        let stride = MemoryLayout<Record>.stride
+        let finalOffset = MemoryLayout<Record>.offset(of: \Record.isFinal)!
+        for i in 0..<s.count {
+            let slot = (s.head + i) % capacity
+            let at = recordsOffset + slot * stride
+            guard raw.int(at) == nextFrame - s.count + i else { return "queued frame \(i) has index \(raw.int(at)), expected \(nextFrame - s.count + i)" }
+            guard raw.double(at + MemoryLayout<Record>.offset(of: \Record.latency)!).isFinite, raw.byte(at + finalOffset) <= 1 else { return "queued frame \(i) has a corrupt record" }
+            if let j = raw.firstNonFinite(floatsAt: offsetsOffset + 4 * slot * frameSize, count: frameSize) {
+                return "queued frame \(i): offset \(j) is not finite"
+            }
+        }
+        return nil
+    }
+}

@@ -107,3 +107,30 @@ struct RealtimeEncoderStream {
         s.pointee.audioBase += drop
     }
 }
+
+extension RealtimeEncoderStream {
+    /// Why the encoder section `s` of a restored state (at `raw`, laid out like the live buffer
+    /// at `live`) cannot be this stream's after `framesDone` frames, or nil. Its counters are
+    /// fixed by the frame count: each layer has produced exactly the outputs those frames need and
+    /// holds its zero rows plus its inputs not yet consumed.
+    func problem(_ s: State, _ raw: UntrustedState, live: UnsafeRawPointer, framesDone: Int) -> String? {
+        func offset<T>(_ p: UnsafeMutablePointer<T>) -> Int { UnsafeRawPointer(p) - live }
+        let rt = encoder
+        guard s.melFrames == rt.melFrames(frames: framesDone) else {
+            return "real-time encoder: \(s.melFrames) mel frames after \(framesDone) frames (expected \(rt.melFrames(frames: framesDone)))"
+        }
+        let keep = rt.frontEnd.windowEnd(s.melFrames) - rt.frontEnd.winLength
+        guard s.audioBase >= 0, s.audioBase <= max(0, keep) else { return "real-time encoder: audio starts at \(s.audioBase), after the next mel window (\(keep))" }
+        var previous = s.melFrames
+        for (i, l) in rt.layers.enumerated() {
+            let held = raw.int(offset(r.counts) + 16 * i), produced = raw.int(offset(r.counts) + 16 * i + 8)
+            let expected = rt.needed(layer: i, frames: framesDone)
+            guard produced == expected, held == l.leftPad + previous - l.stride * produced, (0...r.stagingRows[i]).contains(held) else {
+                return "real-time encoder layer \(i): \(held) rows held, \(produced) produced after \(framesDone) frames"
+            }
+            if let j = raw.firstNonFinite(floatsAt: offset(r.staging[i]), count: held * l.inChannels) { return "real-time encoder layer \(i) input value \(j) is not finite" }
+            previous = produced
+        }
+        return nil
+    }
+}

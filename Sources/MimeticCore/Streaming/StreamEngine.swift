@@ -31,10 +31,22 @@ public final class StreamEngine: @unchecked Sendable {
     /// Bytes a stream with these params needs.
     public static func stateSize(model: MimeticModel, params: StreamParams) throws -> Int {
         try params.validate()
+        try checkStreamable(model)
         let r = ResamplerKernel(inputRate: params.sampleRate, outputRate: model.config.sample_rate)
         let layout = StreamLayout(model: model, params: params, resampler: r)
         try checkQueue(layout, params)
         return layout.totalBytes
+    }
+
+    /// What the streaming engine assumes of a model beyond what offline animation needs: a
+    /// wav2vec 2.0 CNN at 50 Hz (total stride 320, as every wav2vec 2.0 model has), whose layers
+    /// read every input (kernel ≥ stride). The window arithmetic and the buffer planning rest on it.
+    static func checkStreamable(_ model: MimeticModel) throws {
+        guard let e = model.config.wav2vec2 else { return }
+        let total = e.conv_stride.reduce(1) { $0 * $1 }
+        guard total == 320, zip(e.conv_kernel, e.conv_stride).allSatisfy({ $0 >= $1 }) else {
+            throw MimeticError.unsupported("this model's CNN (conv_stride \(e.conv_stride), conv_kernel \(e.conv_kernel)) cannot stream: streams need a 50 Hz CNN (strides multiplying to 320, as wav2vec 2.0's) whose kernels are no smaller than their strides; offline animation works")
+        }
     }
 
     /// A hop decodes `hopFrames` at once into the queue, so the queue must hold at least that many.
@@ -51,6 +63,7 @@ public final class StreamEngine: @unchecked Sendable {
     public init(model: MimeticModel, params: StreamParams, style: [Float], buffer: UnsafeMutableRawPointer? = nil,
                 bytes: Int = 0) throws {
         try params.validate()
+        try Self.checkStreamable(model)
         guard style.count == model.config.decoder.d_model, style.allSatisfy({ $0.isFinite }) else {
             throw MimeticError.invalidArgument("style vector must have \(model.config.decoder.d_model) finite values")
         }
@@ -80,6 +93,7 @@ public final class StreamEngine: @unchecked Sendable {
         (input, queue, cnn, windows, realtime) = Self.parts(model: model, params: params, layout: layout, resampler: resampler, base: base)
         style.withUnsafeBufferPointer { model.frameDecoder.begin(decoderState, style: $0.baseAddress!, initialOffsets: nil) }
         resetState()
+        _ = (Self.checksumOffset, Self.flagOffsets)   // initialised here, not on the first (real-time) restore
     }
 
     deinit { if ownsBuffer { base.deallocate() } }
@@ -97,6 +111,7 @@ public final class StreamEngine: @unchecked Sendable {
         let keepBasis = h.pointee.magic == StreamHeader.magicValue && h.pointee.basisDeltaActive
         h.pointee.magic = StreamHeader.magicValue
         h.pointee.layoutHash = layout.hash
+        h.pointee.checksum = 0
         h.pointee.framesDecoded = 0
         h.pointee.encoderSeconds = 0
         h.pointee.decoderSeconds = 0
@@ -184,6 +199,15 @@ public final class StreamEngine: @unchecked Sendable {
         return StreamFrameInfo(frameIndex: r.frameIndex, timestampSeconds: Double(r.frameIndex) / Double(layout.fps),
                                timestampSamples: r.frameIndex * params.sampleRate / layout.fps,
                                latencySeconds: r.latency, isFinal: r.isFinal)
+    }
+
+    /// The utterance is over: flushed, and every one of its frames pulled.
+    public var isComplete: Bool {
+        guard input.flushed else { return false }
+        process()
+        guard queue.count == 0 else { return false }
+        let total = realtime.map { $0.framesAvailable(input) } ?? (cnn!.isComplete(input) ? model.alignment.motionFrames(cnnFrames: cnn!.state.pointee.total) : Int.max)
+        return header.pointee.framesDecoded >= total
     }
 
     public var stats: StreamStats {

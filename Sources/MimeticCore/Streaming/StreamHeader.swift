@@ -3,6 +3,9 @@
 struct StreamHeader {
     var magic: UInt64
     var layoutHash: UInt64
+    /// In a snapshot: FNV-1a over the snapshot's 8-byte words with this one taken as zero
+    /// (`UntrustedState.checksum`); 0 in a live stream.
+    var checksum: UInt64
     var input: StreamInput.State
     var cnn: IncrementalCNN.State             // wav2vec 2.0 streams
     var realtime: RealtimeEncoderStream.State // real-time encoder streams

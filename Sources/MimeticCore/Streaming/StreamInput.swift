@@ -104,3 +104,19 @@ struct StreamInput {
         state.pointee.count = rest
     }
 }
+
+extension StreamInput {
+    /// Why the input section `s` of a restored state cannot be this stream's, or nil.
+    func problem(_ s: State, _ raw: UntrustedState, audioOffset: Int, historyOffset: Int) -> String? {
+        guard (0...capacity).contains(s.count) else { return "input holds \(s.count) samples; its buffer has \(capacity)" }
+        guard (0...maxStreamCounter).contains(s.samplesPushed), (0...s.samplesPushed).contains(s.repaired) else {
+            return "input counters out of range (pushed \(s.samplesPushed), repaired \(s.repaired))"
+        }
+        if let r = resampler {
+            if let p = r.problem(s.resampler) { return "input " + p }
+            if let i = raw.firstNonFinite(floatsAt: historyOffset, count: r.historyCapacity) { return "resampler history sample \(i) is not finite" }
+        }
+        if let i = raw.firstNonFinite(floatsAt: audioOffset, count: s.count) { return "buffered audio sample \(i) is not finite" }
+        return nil
+    }
+}
