@@ -7,23 +7,19 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-TOOLS = Path(__file__).resolve().parents[1]
-if str(TOOLS) not in sys.path:
-    sys.path.insert(0, str(TOOLS))
 
-from mimetic_tools.corpus import Corpus, build_rig, load_rig, save_rig  # noqa: E402
-from mimetic_tools.corpus import espeak as E  # noqa: E402
-from mimetic_tools.corpus import generate as G  # noqa: E402
-from mimetic_tools.corpus import render as RR  # noqa: E402
-from mimetic_tools.corpus import visemes as VS  # noqa: E402
-from mimetic_tools.corpus.sentences import SENTENCES, sentence_table  # noqa: E402
-from mimetic_tools.corpus.styles import NEUTRAL_STYLE, STYLE_RANGES, sample_speakers  # noqa: E402
+from mimetic_tools.corpus import Corpus, build_rig, load_rig, save_rig
+from mimetic_tools.corpus import espeak as E
+from mimetic_tools.corpus import generate as G
+from mimetic_tools.corpus import render as RR
+from mimetic_tools.corpus import visemes as VS
+from mimetic_tools.corpus.sentences import SENTENCES, sentence_table
+from mimetic_tools.corpus.styles import NEUTRAL_STYLE, STYLE_RANGES, sample_speakers
 
 HAVE_ESPEAK = E.available()
 needs_espeak = pytest.mark.skipif(not HAVE_ESPEAK, reason="libespeak-ng not installed")

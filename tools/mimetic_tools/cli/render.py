@@ -20,9 +20,7 @@ import sys
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from mimetic_tools.corpus import render as R  # noqa: E402
+from ..corpus import render as R
 
 
 def _load_npy_vertices(path, rig):
@@ -81,7 +79,7 @@ def main(argv=None) -> int:
 
     phonemes, events, audio, sr, title = None, (), None, 16000, None
     if a.corpus:
-        from mimetic_tools.corpus import Corpus
+        from ..corpus import Corpus
 
         c = Corpus(a.corpus)
         rig = c.rig
@@ -98,8 +96,8 @@ def main(argv=None) -> int:
         title = f"{clip.name}: {clip.text}"
         name = a.name or clip.name
     elif a.text:
-        from mimetic_tools.corpus.generate import corpus_rig, synth_clip
-        from mimetic_tools.corpus.styles import NEUTRAL_STYLE
+        from ..corpus.generate import corpus_rig, synth_clip
+        from ..corpus.styles import NEUTRAL_STYLE
 
         rig = corpus_rig()
         sp = {"voice": a.voice, "rate": a.rate, "pitch": 50, "range": 50, "style": NEUTRAL_STYLE}
@@ -110,11 +108,11 @@ def main(argv=None) -> int:
         name = a.name or "text"
     else:
         if a.rig:
-            from mimetic_tools.corpus import load_rig
+            from ..corpus import load_rig
 
             rig = load_rig(a.rig)
         else:
-            from mimetic_tools.corpus.generate import corpus_rig
+            from ..corpus.generate import corpus_rig
 
             rig = corpus_rig()
         verts = _load_npy_vertices(a.npy, rig)

@@ -40,16 +40,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
+from .. import checkpoints as ckpt
+from ..convert import CONVERTER_VERSION, convert_checkpoint
+from .checkout import repository_root
+from .make_fixtures import speech_like_audio
+from ..reference import build_model, family_of, randomize_
 
-from make_fixtures import speech_like_audio  # noqa: E402
-from mimetic_tools import checkpoints as ckpt  # noqa: E402
-from mimetic_tools.convert import CONVERTER_VERSION, convert_checkpoint  # noqa: E402
-from mimetic_tools.reference import build_model, family_of, randomize_  # noqa: E402
-
+ROOT = repository_root()
 SAMPLE_RATE = 16000
 TOLERANCE = 1e-4
 STAGES = ["audio_normalized", "cnn", "aligned", "encoder", "audio_features", "style_code", "decoder",

@@ -24,12 +24,8 @@ import time
 
 import numpy as np
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
-
-from mimetic_tools.corpus import Corpus  # noqa: E402
-from mimetic_tools.evaluation import metrics as M  # noqa: E402
+from ..corpus import Corpus
+from ..evaluation import metrics as M
 
 CONTEXT = dict(lookahead_ms=2000, left_context_ms=10000)   # the most a wav2vec 2.0 stream sees
 

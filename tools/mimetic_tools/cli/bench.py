@@ -42,13 +42,9 @@ import warnings
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-
-from make_fixtures import speech_like_audio  # noqa: E402
-from mimetic_tools.reference.common import cnn_length, interpolate_features, interpolated_frames, normalize_audio  # noqa: E402
-from parity_full import (  # noqa: E402
+from ..dev.make_fixtures import speech_like_audio
+from ..reference.common import cnn_length, interpolate_features, interpolated_frames, normalize_audio
+from ..dev.parity_full import (
     CASES_BY_NAME, DEFAULT_WORKDIR, FullCase, TOLERANCE, compare_stages, find_binary, log, prepare_case,
     run_stages, write_float32_wav,
 )

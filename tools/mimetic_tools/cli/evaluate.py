@@ -20,12 +20,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import torch
 
-import torch  # noqa: E402
-
-from mimetic_tools.evaluation.evaluate import eval_keys, evaluate_model_file, evaluate_torch  # noqa: E402
-from mimetic_tools.training.data import CorpusData  # noqa: E402
+from ..evaluation.evaluate import eval_keys, evaluate_model_file, evaluate_torch
+from ..training.data import CorpusData
 
 
 def _named(spec: str):
@@ -89,7 +87,7 @@ def main(argv=None) -> int:
         print(line, file=sys.stderr)
     for spec in args.checkpoint:
         name, path = _named(spec)
-        from mimetic_tools.training.models import ModelConfig, TrainModel
+        from ..training.models import ModelConfig, TrainModel
 
         ck = torch.load(path, map_location="cpu", weights_only=False)
         model = TrainModel(ModelConfig.from_dict(ck["model_config"]))

@@ -13,10 +13,8 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from mimetic_tools.corpus import espeak  # noqa: E402
-from mimetic_tools.corpus.generate import make_corpus  # noqa: E402
+from ..corpus import espeak
+from ..corpus.generate import make_corpus
 
 
 def main(argv=None) -> int:

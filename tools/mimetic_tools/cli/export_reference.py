@@ -12,16 +12,13 @@ later run can evaluate on sentences the reference never had).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from mimetic_tools.corpus import Corpus  # noqa: E402
-from mimetic_tools.corpus.render import write_wav  # noqa: E402
+from ..corpus import Corpus
+from ..corpus.render import write_wav
 
 
 def export(corpus_dir, speaker: str, seconds: float, out_dir, skip: int = 0) -> list:

@@ -17,14 +17,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict, fields
+from dataclasses import fields
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+import torch
 
-import torch  # noqa: E402
-
-from mimetic_tools.training.trainer import TrainConfig, Trainer  # noqa: E402
+from ..training.trainer import TrainConfig, Trainer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -118,7 +116,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     tc = config_from_args(args)
     if args.fake_corpus:
-        from mimetic_tools.training.fake_corpus import write_fake_corpus
+        from ..training.fake_corpus import write_fake_corpus
 
         write_fake_corpus(tc.corpus)
     tr = Trainer(tc, resume=args.resume)
