@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Mimetic against the PyTorch reference on a full-size FaceFormer-VOCASET-shaped model.
 
 One run, same machine conditions for both sides:

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Evaluate models on the corpus's unseen (test-split) speakers.
 
   python tools/evaluate.py --corpus corpus/ --model imitator=runs/imitator/model.safetensors \\

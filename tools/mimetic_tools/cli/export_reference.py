@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..corpus import Corpus
-from ..corpus.render import write_wav
+from ..wav import write_wav
 
 
 def export(corpus_dir, speaker: str, seconds: float, out_dir, skip: int = 0) -> list:

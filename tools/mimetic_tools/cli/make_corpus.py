@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Generate the synthetic talking-face corpus (format: docs/corpus.md).
 
     python3 tools/make_corpus.py --out out/corpus --speakers 40 --sentences-per-speaker 60 --seed 0 --workers 2

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Markdown table + PNG plots from tools/evaluate.py results.
 
   python tools/report.py docs/eval/results.json --out docs/evaluation.md --plots docs/eval

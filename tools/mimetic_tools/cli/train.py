@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Train a FaceFormer / Imitator / Mimic model on the synthetic corpus and export a Mimetic model file.
 
   python tools/train.py --corpus corpus/ --family imitator --out runs/imitator

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Generate the golden parity fixtures in Tests/Fixtures (deterministic).
 
 The `realtime_*` cases put the real-time encoder (mimetic_tools.realtime_encoder) in front of a

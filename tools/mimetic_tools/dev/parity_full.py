@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Full-size stage-by-stage parity: Mimetic (the `mimetic stages` command) against the PyTorch
 reference, at the released models' sizes (wav2vec2-base encoder; 5023 vertices, BIWI 23370).
 
