@@ -16,7 +16,6 @@ import pytest
 from mimetic_tools.corpus import Corpus, build_rig, load_rig, save_rig
 from mimetic_tools.corpus import espeak as E
 from mimetic_tools.corpus import generate as G
-from mimetic_tools.corpus import render as RR
 from mimetic_tools.corpus import visemes as VS
 from mimetic_tools.corpus.sentences import SENTENCES, sentence_table
 from mimetic_tools.corpus.styles import NEUTRAL_STYLE, STYLE_RANGES, sample_speakers
@@ -310,20 +309,3 @@ def test_corpus_on_another_rig(tmp_path, rig):
     save_rig(bad, tmp_path / "bad.safetensors")
     with pytest.raises(ValueError, match="blendshapes"):
         G.make_corpus(str(tmp_path / "d"), 4, 1, seed=5, workers=1, progress=False, rig_path=str(tmp_path / "bad.safetensors"))
-
-
-# ----------------------------------------------------------------------------------------------
-# rendering
-# ----------------------------------------------------------------------------------------------
-def test_render_shows_the_mouth(rig, tmp_path):
-    w = np.zeros((2, rig.K), np.float32)
-    w[1, rig.index("jaw_open")] = 0.6
-    w[0, rig.index("lips_close")] = 1.0
-    box = RR.mouth_box(rig.template, rig.lip_vertices)
-    ims = [RR.render_frame(v, rig.triangles, rig.vertex_colors, width=80, bounds=box) for v in rig.vertices(w)]
-    dark = [(im.astype(int).sum(2) < 200).sum() for im in ims]
-    assert dark[1] > 100 and dark[1] > 4 * dark[0], dark
-    p = tmp_path / "x.png"
-    RR.write_png(p, RR.contact_sheet(ims, labels=["closed", "open"], cols=2))
-    back = RR.read_png(p)
-    assert back.shape[2] == 3 and back.shape[0] > ims[0].shape[0]
