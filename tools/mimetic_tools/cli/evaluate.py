@@ -19,10 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-import torch
-
-from ..evaluation.evaluate import eval_keys, evaluate_model_file, evaluate_torch
-from ..training.data import CorpusData
 
 
 def _named(spec: str):
@@ -51,6 +47,11 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if not args.model and not args.checkpoint:
         p.error("give --model and/or --checkpoint")
+    import torch  # PyTorch from here on (--help works without it)
+
+    from ..evaluation.evaluate import eval_keys, evaluate_model_file, evaluate_torch
+    from ..training.data import CorpusData
+
     torch.set_num_threads(args.threads)
     corpus = CorpusData(args.corpus)
     keys = eval_keys(corpus, args.split, None if args.sentences == "all" else args.sentences, args.max_clips)

@@ -71,7 +71,11 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None, help="write a Markdown report here")
     ap.add_argument("--json", default=None, help="write the per-speaker figures here")
     args = ap.parse_args(argv)
-    import mimetic
+    try:
+        import mimetic  # the Python binding of the Swift library
+    except ImportError:
+        raise SystemExit("error: the Mimetic Python binding is not installed: pip install ./bindings/python "
+                         "(and MIMETIC_LIBRARY=path/to/libMimetic.so if the library is not next to it)")
     mimetic.set_threads(args.threads)
     corpus = Corpus(args.corpus)
     rig = corpus.rig

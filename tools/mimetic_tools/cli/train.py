@@ -19,9 +19,6 @@ import sys
 from dataclasses import fields
 from pathlib import Path
 
-import torch
-
-from ..training.trainer import TrainConfig, Trainer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -82,11 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-_MAP = {f.name: f.name for f in fields(TrainConfig)}
+def config_from_args(args):
+    """The TrainConfig the flags ask for (over the checkpoint's with --resume)."""
+    import torch
 
+    from ..training.trainer import TrainConfig
 
-def config_from_args(args) -> TrainConfig:
-    given = {k: v for k, v in vars(args).items() if k in _MAP and v is not None}
+    known = {f.name for f in fields(TrainConfig)}
+    given = {k: v for k, v in vars(args).items() if k in known and v is not None}
     if args.encoder_config:
         given["encoder_config"] = json.loads(args.encoder_config)
     if args.no_lip_contact:
@@ -113,6 +113,8 @@ def config_from_args(args) -> TrainConfig:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    from ..training.trainer import Trainer  # PyTorch from here on (--help works without it)
+
     tc = config_from_args(args)
     if args.fake_corpus:
         from ..training.fake_corpus import write_fake_corpus

@@ -1,5 +1,5 @@
-"""Where the repository checkout is: the developer tools read and write its Tests/Fixtures and find
-the Swift build in its .build."""
+"""Where things are: the repository checkout (the developer tools read and write its Tests/Fixtures
+and find the Swift build in its .build) and the full-size model cache of parity_full and mimetic-bench."""
 from __future__ import annotations
 
 import os
@@ -17,3 +17,7 @@ def repository_root() -> str:
         if (d / "Package.swift").is_file():
             return str(d)
     return os.getcwd()
+
+
+# Full-size converted models, keyed by case and seed (parity_full writes them, mimetic-bench reuses them).
+MODEL_CACHE = os.path.join(os.path.expanduser("~"), ".cache", "mimetic-bench")

@@ -41,7 +41,7 @@ import torch
 
 from .. import checkpoints as ckpt
 from ..convert import CONVERTER_VERSION, convert_checkpoint
-from .checkout import repository_root
+from .checkout import MODEL_CACHE, repository_root
 from .make_fixtures import speech_like_audio
 from ..reference import build_model, family_of, randomize_
 
@@ -52,7 +52,7 @@ STAGES = ["audio_normalized", "cnn", "aligned", "encoder", "audio_features", "st
           "offsets", "vertices"]
 STYLE_INDEX = 1
 MIMIC_STYLE_FRAMES = 150
-DEFAULT_WORKDIR = os.path.join(os.path.expanduser("~"), ".cache", "mimetic-bench")
+DEFAULT_WORKDIR = MODEL_CACHE
 CACHE_VERSION = 1
 
 
