@@ -1,4 +1,4 @@
-"""Tests of the synthetic talking-face corpus generator (tools/mimetic_tools/corpus, docs/corpus.md).
+"""Tests of the synthetic talking-face corpus generator (mimetic_tools/corpus, docs/corpus.md).
 
 Fast (a few seconds). The espeak-ng tests are skipped when the C library is not installed
 (Debian: apt-get install -y libespeak-ng-dev espeak-ng).

@@ -5,7 +5,7 @@ One run, same machine conditions for both sides:
   * model: the full-size FaceFormer VOCASET reference (wav2vec2-base encoder, 5023 vertices), every
     parameter randomised (`randomize_`, --seed), written in the original `.pth` layout and converted
     with `convert_checkpoint` (cached by seed in --workdir, default ~/.cache/mimetic-bench; the cache
-    is shared with tools/parity_full.py);
+    is shared with mimetic_tools/dev/parity_full.py);
   * audio: --seconds of deterministic speech-like signal, written as a 16 kHz float32 WAV (exact
     samples on both sides);
   * --repeats rounds, alternating: `mimetic bench --repeats 1 --json` (one warm-up run and one timed

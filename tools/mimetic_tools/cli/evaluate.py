@@ -1,15 +1,15 @@
 """Evaluate models on the corpus's unseen (test-split) speakers.
 
-  python tools/evaluate.py --corpus corpus/ --model imitator=runs/imitator/model.safetensors \\
+  mimetic-evaluate --corpus corpus/ --model imitator=runs/imitator/model.safetensors \\
       --model faceformer=runs/faceformer/model.safetensors --backend both --out docs/eval/results.json
-  python tools/evaluate.py --corpus corpus/ --checkpoint runs/mimic/best.pt --out mimic.json
+  mimetic-evaluate --corpus corpus/ --checkpoint runs/mimic/best.pt --out mimic.json
 
 --model NAME=PATH (or just PATH: the name is the file stem) is a Mimetic model file; --checkpoint a
 training checkpoint (PyTorch only). Back ends: torch (the model file loaded into PyTorch), swift (the
 `mimetic animate --offsets` CLI; $MIMETIC_BIN or the built binary), both (metrics from Swift, plus the
 Swift-vs-PyTorch agreement; exit status 1 if they disagree beyond --tolerance).
 Metrics: LVE (mm^2), MVE (mm), FDD (mm^2), lip opening at bilabial frames (mm, prediction and ground
-truth), lip-sync DTW (mm); see mimetic_tools/evaluation/metrics.py. Tables and plots: tools/report.py.
+truth), lip-sync DTW (mm); see mimetic_tools/evaluation/metrics.py. Tables and plots: mimetic-report.
 """
 from __future__ import annotations
 
@@ -104,7 +104,7 @@ def main(argv=None) -> int:
               file=sys.stderr)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1))
-    print(f"evaluate.py: {len(keys)} clips, wrote {args.out}", file=sys.stderr)
+    print(f"mimetic-evaluate: {len(keys)} clips, wrote {args.out}", file=sys.stderr)
     return status
 
 

@@ -2,7 +2,7 @@
 AUDIO.wav (16 kHz, 16-bit), a MOTION.npy (vertex offsets [frames, V, 3], float32) and an EVENTS.npy
 (the m/b/p closure frames, int32), plus `refs.txt` with the matching `--ref` arguments.
 
-  python3 tools/export_reference.py --corpus out/corpus --speaker s004 --seconds 20 --out out/ref
+  mimetic-export-reference --corpus out/corpus --speaker s004 --seconds 20 --out out/ref
   .build/release/mimetic personalize --model models/default.safetensors --ref-kind offsets \\
       $(cat out/ref/refs.txt) --out out/s004.persona.safetensors
 

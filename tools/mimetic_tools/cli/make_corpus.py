@@ -1,7 +1,7 @@
 """Generate the synthetic talking-face corpus (format: docs/corpus.md).
 
-    python3 tools/make_corpus.py --out out/corpus --speakers 40 --sentences-per-speaker 60 --seed 0 --workers 2
-    python3 tools/make_corpus.py ... --rig models/rig.safetensors    # the shipped models' rig (evaluation corpus)
+    mimetic-make-corpus --out out/corpus --speakers 40 --sentences-per-speaker 60 --seed 0 --workers 2
+    mimetic-make-corpus ... --rig models/rig.safetensors    # the shipped models' rig (evaluation corpus)
 
 Needs the espeak-ng C library and its data (Debian: apt-get install -y libespeak-ng1 espeak-ng-data,
 or libespeak-ng-dev espeak-ng), numpy, scipy, safetensors. Same seed -> byte-identical files.

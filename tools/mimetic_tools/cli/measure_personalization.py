@@ -4,7 +4,7 @@ styles) vs personalised from 10 s and 30 s of reference (Imitator two-stage adap
 library, through the Python binding) vs a Mimic model's style code from the same reference motion
 (forward only), and the adaptation wall time on this machine.
 
-  python tools/measure_personalization.py --corpus CORPUS --model IMITATOR.safetensors \
+  mimetic-measure-personalization --corpus CORPUS --model IMITATOR.safetensors \
       [--mimic MIMIC.safetensors] [--weights 5:0,20:0.3] [--out docs/personalization.md] [--json results.json]
 
 Per test speaker: its clips are sorted by sentence and split into evaluation clips (the last third,
@@ -151,7 +151,7 @@ def main(argv=None) -> int:
         with open(args.out, "w") as f:
             f.write(f"Model `{os.path.basename(args.model)}`" + (f", Mimic `{os.path.basename(args.mimic)}`" if args.mimic else "")
                     + f"; {len(rows)} test speakers (never seen in training), {sum(r['eval_clips'] for r in rows)} evaluation clips; "
-                    f"{args.threads} BLAS threads. `python tools/measure_personalization.py`.\n\n")
+                    f"{args.threads} BLAS threads. `mimetic-measure-personalization`.\n\n")
             f.write(table + "\n")
     return 0
 

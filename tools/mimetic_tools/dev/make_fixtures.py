@@ -9,7 +9,7 @@ the ORIGINAL layout to a temporary directory, convert it with
 `mimetic_tools.convert.convert_checkpoint` to `<case>.model.safetensors`, and write the reference's
 stage outputs to `<case>.expected.safetensors`.
 
-    python tools/make_fixtures.py [--out Tests/Fixtures] [--only case1,case2]
+    python -m mimetic_tools.dev.make_fixtures [--out Tests/Fixtures] [--only case1,case2]
 """
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ fixture models in CI; this script is the out-of-CI check at full size. For every
   4. compare every stage with the reference's `predict` stages, with the metric of the Swift
      tests: max|a - b| / max|ref| <= 1e-4 (reference 1-D stages are compared flattened).
 
-    python tools/parity_full.py [--seconds 3.5] [--only faceformer_vocaset,mimic_conv] [--workdir DIR]
+    python -m mimetic_tools.dev.parity_full [--seconds 3.5] [--only faceformer_vocaset,mimic_conv] [--workdir DIR]
 
 Exits 1 if any stage of any case is missing, mis-shaped or over the tolerance.
 Build the CLI first: `swift build -c release`.
@@ -85,7 +85,7 @@ CASES_BY_NAME = {c.name: c for c in CASES}
 
 
 # ----------------------------------------------------------------------------------------------
-# shared with tools/bench.py
+# shared with mimetic-bench
 # ----------------------------------------------------------------------------------------------
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
