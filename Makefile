@@ -17,17 +17,17 @@ demo: release
 	.build/release/mimetic animate --model $(MODEL) --audio $(AUDIO) --out out/hello.npy
 	@$(PYTHON) -c "import numpy as np; a = np.load('out/hello.npy'); print('out/hello.npy', a.shape, a.dtype, 'finite' if np.isfinite(a).all() else 'NON-FINITE')"
 	@if [ -f models/rig.safetensors ] && [ "$(MODEL)" = "models/default.safetensors" ]; then \
-	    $(PYTHON) tools/render.py --rig models/rig.safetensors --npy out/hello.npy --out out --every 3 --view both --palette 128; \
-	    echo "look at out/hello_sheet.png: the face over time (every 3rd frame, whole face and mouth close-up)"; fi
+	    $(PYTHON) -m mimetic_tools.cli.render --rig models/rig.safetensors --npy out/hello.npy --audio $(AUDIO) --mp4 --out out --every 3 --view both --palette 128; \
+	    echo "look at out/hello_sheet.png: the face over time (every 3rd frame: front, three-quarter, mouth close-up); out/hello.mp4 with the audio"; fi
 
 test: setup
 	bash scripts/test-all.sh
 
 bench: release
-	$(PYTHON) tools/bench.py
+	$(PYTHON) -m mimetic_tools.cli.bench
 
 fixtures:
-	$(PYTHON) tools/make_fixtures.py
+	$(PYTHON) -m mimetic_tools.dev.make_fixtures
 
 clean:
 	rm -rf .build out $(RELEASE_SCRATCH)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the tables of docs/streaming.md: streaming vs offline on the fixture models (speech:
 # examples/audio/hello.wav), and CPU per frame on a full-size (wav2vec2-base, 5023-vertex) random
-# FaceFormer built by tools/parity_full.py or tools/bench.py. Takes a few minutes; run on an idle machine.
+# FaceFormer built by mimetic_tools/dev/parity_full.py or mimetic-bench. Takes a few minutes; run on an idle machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product mimetic >/dev/null
@@ -18,5 +18,5 @@ if [ -f "$FULL" ]; then
         echo
     done
 else
-    echo "(no full-size model at $FULL: run python tools/parity_full.py first, or set FULL_MODEL)"
+    echo "(no full-size model at $FULL: run python -m mimetic_tools.dev.parity_full first, or set FULL_MODEL)"
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian 12 machine with Swift lacks: OpenBLAS (+ pkg-config), and the
-# Python side (CPU torch, numpy, safetensors, pytest). Idempotent: skips what is present.
+# Python side (CPU torch, numpy, safetensors, pytest, the tools package). Idempotent: skips what is present.
 set -euo pipefail
 
 SUDO=""
@@ -24,5 +24,13 @@ if ! "$PYTHON" -c "import torch, numpy, safetensors, pytest, transformers" >/dev
     # The +cpu build (~190 MB); plain 'torch' would pull CUDA packages (several GB).
     # transformers: only to cross-check the reference wav2vec 2.0 against HF's (no downloads).
     "$PYTHON" -m pip install -q "torch==2.13.0+cpu" numpy safetensors pytest transformers
+fi
+# The tools package, editable (tests and `python -m mimetic_tools...` use this checkout), with the
+# renderer's extra (Pillow, moderngl, imageio-ffmpeg: `make demo`); torch stays the CPU build above.
+TOOLS_DIR="$(cd "$(dirname "$0")/../tools" && pwd)"
+if ! "$PYTHON" -c "import sys, mimetic_tools, moderngl, PIL, imageio_ffmpeg, scipy
+sys.exit(not mimetic_tools.__file__.startswith(sys.argv[1]))" "$TOOLS_DIR/" >/dev/null 2>&1; then
+    echo "setup: pip install -e './tools[render]'"
+    "$PYTHON" -m pip install -q -e "$TOOLS_DIR[render]"
 fi
 echo "setup: ok"

@@ -49,5 +49,7 @@ ROOT="$PWD"
     "$ROOT/Tests/Fixtures/faceformer_vocaset.model.safetensors")
 
 echo "== Python: tools and the ctypes binding (pytest)"
+# The tests import mimetic_tools as an installed package: this checkout's, editable (deps: scripts/setup.sh).
+"$PYTHON" -m pip install -q --no-deps --no-build-isolation -e ./tools
 MIMETIC_LIBRARY="$BIN/libMimetic.so" MIMETIC_REQUIRE_STREAMING=1 MIMETIC_BIN="$BIN/mimetic" \
     "$PYTHON" -m pytest -q tools/tests bindings/python/tests

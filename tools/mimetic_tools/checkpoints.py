@@ -16,7 +16,7 @@
   `decoder.transformer_decoder.{encoder,decoder}.*` tensors, "optimizer": Adam state,
   "start_epoch": N}`.
 
-`zip_root="archive"` writes the records under `archive/` as old torch versions did (pitfall 3);
+`zip_root="archive"` writes the records under `archive/` as old torch versions did (docs/reference-notes.md, pitfall 3);
 by default torch names the root after the file.
 """
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Tests for tools/mimetic_tools/convert.py (checkpoint -> Mimetic safetensors).
+"""Tests for mimetic_tools.convert (checkpoint -> Mimetic safetensors).
 
 Random state dicts are built in each original layout (small sizes), written with torch.save, converted,
 and every canonical tensor is compared with an independently computed transform of its source.
@@ -14,18 +14,15 @@ import sys
 import types
 import warnings
 from collections import OrderedDict
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-TOOLS = Path(__file__).resolve().parents[1]
-if str(TOOLS) not in sys.path:
-    sys.path.insert(0, str(TOOLS))
 
-from mimetic_tools import convert as C  # noqa: E402
+from mimetic_tools import convert as C
+from mimetic_tools.cli import convert as convert_cli
 
 VOCA = C.VOCASET_TRAIN_SUBJECTS
 BIWI = ["F2", "F3", "F4", "M3", "M4", "M5"]
@@ -508,10 +505,10 @@ def test_faceformer_dataset_rules():
     cfg = C.infer_config(sd, overrides={"dataset": "biwi"})
     assert cfg["fps"] == 25 and cfg["alignment"]["mode"] == "pairs" and cfg["styles"]["names"] == BIWI
     # period from the table's content, not only its length (630 = 30*21 = 35*18 = ...)
-    assert C._faceformer_period(ppe_table(8, 30)) == 30
-    assert C._faceformer_period(ppe_table(8, 35)) == 35
-    assert C._faceformer_period(ppe_table(8, 25)) == 25
-    assert C._faceformer_period(torch.randn(1, 630, 8)) == 30
+    assert C.faceformer_period(ppe_table(8, 30)) == 30
+    assert C.faceformer_period(ppe_table(8, 35)) == 35
+    assert C.faceformer_period(ppe_table(8, 25)) == 25
+    assert C.faceformer_period(torch.randn(1, 630, 8)) == 30
 
 
 def test_safetensors_input(tmp_path):
@@ -789,7 +786,7 @@ def test_template_forms(tmp_path):
 # -------------------------------------------------------------------------------------------------
 
 def run_cli(argv, capsys):
-    rc = C.main([str(a) for a in argv])
+    rc = convert_cli.main([str(a) for a in argv])
     cap = capsys.readouterr()
     return rc, cap.out, cap.err
 
@@ -854,7 +851,7 @@ def test_cli_errors(tmp_path, capsys):
     assert rc == 1 and "look like" in err
 
     with pytest.raises(SystemExit) as e:
-        C.main([str(good), "--out", str(dst), "--align", "sideways"])
+        convert_cli.main([str(good), "--out", str(dst), "--align", "sideways"])
     assert e.value.code == 2
     capsys.readouterr()
 
@@ -864,13 +861,13 @@ def test_cli_wrapper_subprocess(tmp_path):
     src = tmp_path / "biwi.pth"
     torch.save(sd, src)
     dst = tmp_path / "biwi.safetensors"
-    script = TOOLS / "convert.py"
-    r = subprocess.run([sys.executable, str(script), str(src), "--out", str(dst), "-q"],
+    script = ["-m", "mimetic_tools.cli.convert"]
+    r = subprocess.run([sys.executable, *script, str(src), "--out", str(dst), "-q"],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     got, _, _ = read_model(dst)
     assert_tensors_equal(got, exp)
-    r = subprocess.run([sys.executable, str(script), str(tmp_path / "nope.pth"), "--out", str(dst)],
+    r = subprocess.run([sys.executable, *script, str(tmp_path / "nope.pth"), "--out", str(dst)],
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 1 and "no such file" in r.stderr
 

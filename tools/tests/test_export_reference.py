@@ -1,17 +1,13 @@
-"""tools/export_reference.py: a corpus speaker's clips as `mimetic personalize --ref` files."""
+"""mimetic-export-reference (mimetic_tools/cli/export_reference.py): a corpus speaker's clips as `mimetic personalize --ref` files."""
 from __future__ import annotations
 
-import os
-import sys
 import wave
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-
-from export_reference import export  # noqa: E402
-from mimetic_tools.corpus import Corpus  # noqa: E402
-from mimetic_tools.training.fake_corpus import write_fake_corpus  # noqa: E402
+from mimetic_tools.cli.export_reference import export
+from mimetic_tools.corpus import Corpus
+from mimetic_tools.training.fake_corpus import write_fake_corpus
 
 
 def test_export_writes_matching_audio_motion_and_events(tmp_path):

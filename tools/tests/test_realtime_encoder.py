@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,15 +14,14 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "tools"))
 
-from mimetic_tools import convert as cv  # noqa: E402
-from mimetic_tools.realtime_encoder import (  # noqa: E402
+from mimetic_tools import convert as cv
+from mimetic_tools.realtime_encoder import (
     RealtimeEncoder, RealtimeEncoderConfig, export_model, htk_mel_filterbank, load_encoder, randomize_realtime_,
 )
-from mimetic_tools.reference import FAMILIES, randomize_  # noqa: E402
-from mimetic_tools.reference.configs import SMALL_WAV2VEC2  # noqa: E402
-from mimetic_tools.reference.realtime import with_realtime_encoder  # noqa: E402
+from mimetic_tools.reference import FAMILIES, randomize_
+from mimetic_tools.reference.configs import SMALL_WAV2VEC2
+from mimetic_tools.reference.realtime import with_realtime_encoder
 
 torch.set_num_threads(1)
 

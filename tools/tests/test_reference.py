@@ -15,17 +15,16 @@ import pytest
 import torch
 
 TOOLS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, TOOLS)
 
-from mimetic_tools import checkpoints as ck  # noqa: E402
-from mimetic_tools.reference import (  # noqa: E402
+from mimetic_tools import checkpoints as ck
+from mimetic_tools.reference import (
     FaceFormer, Imitator, Mimic, build_model, load_original_checkpoint, randomize_, round_to_float16_, run_reference,
 )
-from mimetic_tools.reference.common import (  # noqa: E402
+from mimetic_tools.reference.common import (
     alibi_slopes, alignment_mask, biased_self_mask, cnn_length, interpolated_frames, normalize_audio, periodic_table,
 )
-from mimetic_tools.reference.configs import SMALL_WAV2VEC2, SMALL_WAV2VEC2_LAYER  # noqa: E402
-from mimetic_tools.reference.wav2vec2 import Wav2Vec2  # noqa: E402
+from mimetic_tools.reference.configs import SMALL_WAV2VEC2, SMALL_WAV2VEC2_LAYER
+from mimetic_tools.reference.wav2vec2 import Wav2Vec2
 
 torch.set_num_threads(1)
 
@@ -409,11 +408,7 @@ def test_run_reference_by_name():
 # fixtures are up to date (no converter needed: the reference is recomputed from its seed)
 # ----------------------------------------------------------------------------------------------
 def _fixture_cases():
-    try:
-        import make_fixtures  # noqa: F401
-    except ImportError:
-        sys.path.insert(0, TOOLS)
-    import make_fixtures
+    from mimetic_tools.dev import make_fixtures
 
     return make_fixtures
 

@@ -1,6 +1,2 @@
-"""Evaluation on unseen speakers: metrics (LVE, MVE, FDD, lip distance at bilabial frames, lip-sync
-DTW) and prediction back ends (PyTorch, the Swift CLI)."""
-from . import metrics
-from .evaluate import evaluate_model_file, evaluate_torch, eval_keys
-
-__all__ = ["metrics", "evaluate_model_file", "evaluate_torch", "eval_keys"]
+"""Evaluation on unseen speakers: `metrics` (LVE, MVE, FDD, lip distance at bilabial frames, lip-sync
+DTW; numpy only) and `evaluate`, the prediction back ends (PyTorch, the Swift CLI)."""

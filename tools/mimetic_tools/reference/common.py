@@ -1,8 +1,8 @@
 """Shared pieces of the reference models: input normalisation, frame counts, positional tables,
 attention masks.
 
-Everything here follows the specs in shared/reference (faceformer-imitator.md, mimic.md); formulas
-are re-derived from those specs, not copied from the original repositories.
+Everything here follows the originals' behaviour as docs/reference-notes.md describes it; formulas are re-derived,
+not copied from the original repositories.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """FaceFormer inference (EvelynFan/FaceFormer `predict`), re-implemented from the spec
-(shared/reference/faceformer-imitator.md §2). State-dict keys equal the original's (no prefix).
+(docs/reference-notes.md, "FaceFormer"). State-dict keys equal the original's (no prefix).
 
 The decoding loop is the original's, literally: at step t the decoder re-runs over the whole
 prefix E[0..t] (+ periodic PE), the output head runs on every position, and the next token is

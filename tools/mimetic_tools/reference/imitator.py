@@ -1,5 +1,5 @@
 """Imitator inference (bala1144/Imitator `imitator.predict`), re-implemented from the spec
-(shared/reference/faceformer-imitator.md §3). The module's own state-dict keys equal the
+(docs/reference-notes.md, "Imitator"). The module's own state-dict keys equal the
 original `nn_model`'s (the Lightning writer adds the `nn_model.` prefix).
 
 Two start-token variants:

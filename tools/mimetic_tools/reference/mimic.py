@@ -1,5 +1,5 @@
 """Mimic inference (huifu99/Mimic `DisNetAutoregCycle.predict` with `DecoderAutoregSALN`),
-re-implemented from the spec (shared/reference/mimic.md §1). State-dict keys equal the original's
+re-implemented from its description (docs/reference-notes.md, "Mimic"). State-dict keys equal the original's
 for the parts used at audio inference: `audio_encoder.audio_encoder.*`, `audio_encoder.down_sample.*`,
 `audio_encoder.audio_feature_map.*`, `style_encoder.*`, `decoder.*`. (Content encoder, classifier
 heads, `logit_scale` and the dead `decoder.transformer_decoder.{encoder,decoder}.*` weights are

@@ -1,4 +1,4 @@
-"""Deterministic random re-initialisation of EVERY parameter (pitfall 8: the originals zero-init
+"""Deterministic random re-initialisation of EVERY parameter (docs/reference-notes.md, pitfall 8: the originals zero-init
 their output layers, which would make a parity fixture output the template alone).
 
 * weights (Linear, Conv1d, attention in-projections): N(0, 1/fan_in), so activations stay O(1)

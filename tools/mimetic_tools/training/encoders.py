@@ -7,9 +7,8 @@ rate, [B, T, H] (before the model's `audio_feature_map`). Two kinds:
   randomly initialised (no pretrained weights exist here) and trained end to end. Per-clip
   z-normalisation, CNN, linear interpolation of the CNN features to T frames (align_corners=True, as
   FaceFormer/Imitator/Mimic-interpolate do), transformer. Exported through the converter.
-* ``realtime``: `mimetic_tools.realtime_encoder` (log-mel + causal conv, output at the motion fps),
-  written by another person. The adapter below imports it when present; see `RealtimeAdapter` for the
-  interface it expects. Export of such a model needs the model format's realtime encoder family.
+* ``realtime``: `mimetic_tools.realtime_encoder` (log-mel + causal conv, output at the motion fps);
+  exported with the model format's realtime encoder section.
 
 Both adapters expose ``hidden_size``, ``forward(audio, T)``, ``config()`` (JSON-able) and live at the
 attribute path the family's original layout uses (FaceFormer/Imitator ``audio_encoder``, Mimic
@@ -18,8 +17,6 @@ attribute path the family's original layout uses (FaceFormer/Imitator ``audio_en
 from __future__ import annotations
 
 import copy
-import importlib
-import inspect
 import math
 from dataclasses import asdict
 
@@ -27,6 +24,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from ..realtime_encoder import RealtimeEncoder, RealtimeEncoderConfig
 from ..reference.wav2vec2 import Wav2Vec2, Wav2Vec2Config
 
 ENCODER_TYPES = ("wav2vec2", "realtime")
@@ -38,18 +36,6 @@ def normalize_batch(audio: torch.Tensor, eps: float) -> torch.Tensor:
     mu = x.mean(dim=-1, keepdim=True)
     var = x.var(dim=-1, unbiased=False, keepdim=True)
     return ((x - mu) / torch.sqrt(var + eps)).to(torch.float32)
-
-
-def fit_length(h: torch.Tensor, T: int) -> torch.Tensor:
-    """[B, L, H] -> [B, T, H]: crop, or repeat the last frame."""
-    L = h.shape[1]
-    if L == T:
-        return h
-    if L > T:
-        return h[:, :T]
-    if L == 0:
-        return h.new_zeros(h.shape[0], T, h.shape[2])
-    return torch.cat([h, h[:, -1:].expand(-1, T - L, -1)], dim=1)
 
 
 def init_wav2vec2_(w2v: Wav2Vec2, seed: int | None = None) -> None:
@@ -107,68 +93,31 @@ class Wav2Vec2Adapter(nn.Module):
 
 
 class RealtimeAdapter(nn.Module):
-    """Hook for the real-time causal encoder (`mimetic_tools/realtime_encoder.py`, another person's).
-
-    Expected from that module (adapted by introspection, so small differences are tolerated):
-      * a class (``RealtimeEncoder``, or the first nn.Module subclass named ``*Encoder``) built from
-        keyword arguments (``cfg`` minus ``type``), or from a config object;
-      * ``forward(audio [B, N] float32 16 kHz) -> [B, T', H]`` at the motion fps (T' ~ N / 16000 * fps);
-      * an output width attribute (``hidden_size`` / ``out_dim`` / ``output_dim`` / ``dim``).
-    The output is cropped / edge-padded to the target frame count.
-    """
+    """The real-time causal encoder (`mimetic_tools.realtime_encoder.RealtimeEncoder`): built from the
+    encoder config minus ``type`` (a `RealtimeEncoderConfig`), it yields exactly T frames at the motion
+    fps, and its log-mel normalisation is set from training audio (`init_statistics`)."""
 
     kind = "realtime"
 
     def __init__(self, cfg: dict):
         super().__init__()
         self.cfg = dict(cfg)
-        mod = load_realtime_module()
-        self.module_name = mod.__name__
-        cls = getattr(mod, "RealtimeEncoder", None)
-        if cls is None:
-            cands = [v for k, v in vars(mod).items() if inspect.isclass(v) and issubclass(v, nn.Module)
-                     and k.endswith("Encoder")]
-            if not cands:
-                raise ImportError(f"{mod.__name__}: no RealtimeEncoder class")
-            cls = cands[0]
-        self.cls = cls
-        kwargs = {k: v for k, v in cfg.items() if k != "type"}
-        probe = self.build_with(kwargs)
-        self.hidden_size = _out_width(probe)
-        self._kwargs = kwargs
+        self._kwargs = {k: v for k, v in cfg.items() if k != "type"}
+        self.hidden_size = RealtimeEncoderConfig(**self._kwargs).hidden_size
 
-    def build_with(self, kwargs: dict) -> nn.Module:
-        mod = load_realtime_module()
-        cfg_cls = getattr(mod, "RealtimeEncoderConfig", None)
-        if cfg_cls is not None:
-            try:
-                return self.cls(cfg_cls(**kwargs))
-            except TypeError:
-                pass
-        return self.cls(**kwargs)
+    def build(self) -> RealtimeEncoder:
+        return RealtimeEncoder(RealtimeEncoderConfig(**self._kwargs))
 
-    def build(self) -> nn.Module:
-        return self.build_with(self._kwargs)
+    def run(self, module: RealtimeEncoder, audio: torch.Tensor, T: int) -> torch.Tensor:
+        return module.run(audio, frames=T)["encoder"]
 
-    def run(self, module: nn.Module, audio: torch.Tensor, T: int) -> torch.Tensor:
-        if hasattr(module, "run"):  # mimetic_tools.realtime_encoder: exactly T frames
-            return module.run(audio, frames=T)["encoder"]
-        h = module(audio)
-        if isinstance(h, (tuple, list)):
-            h = h[0]
-        return fit_length(h, T)
-
-    def num_frames(self, module: nn.Module, num_samples: int, fps: int) -> int:
-        if hasattr(module, "num_frames"):
-            return int(module.num_frames(num_samples))
-        return int(num_samples) * int(fps) // 16000
+    def num_frames(self, module: RealtimeEncoder, num_samples: int, fps: int) -> int:
+        return int(module.num_frames(num_samples))
 
     @torch.no_grad()
-    def init_statistics(self, module: nn.Module, audios) -> bool:
+    def init_statistics(self, module: RealtimeEncoder, audios) -> bool:
         """Per-bin log-mel normalisation from training audio (the encoder has no per-utterance
         normalisation: it is causal)."""
-        if not (hasattr(module, "run") and hasattr(module, "set_mel_statistics")):
-            return False
         mels = [module.run(torch.as_tensor(a, dtype=torch.float32).view(1, -1))["mel"][0] for a in audios]
         m = torch.cat(mels, 0).double()
         module.set_mel_statistics(m.mean(0).numpy(), m.std(0).numpy())
@@ -176,37 +125,6 @@ class RealtimeAdapter(nn.Module):
 
     def config(self) -> dict:
         return {"type": "realtime", **self._kwargs}
-
-
-def _out_width(m: nn.Module) -> int:
-    for name in ("hidden_size", "out_dim", "output_dim", "dim", "d_model"):
-        v = getattr(m, name, None)
-        if isinstance(v, int) and v > 0:
-            return v
-        cfg = getattr(m, "config", None) or getattr(m, "cfg", None)
-        v = getattr(cfg, name, None) if cfg is not None else None
-        if isinstance(v, int) and v > 0:
-            return v
-    with torch.no_grad():
-        was = m.training
-        m.eval()
-        out = m(torch.zeros(1, 16000))
-        m.train(was)
-        if isinstance(out, (tuple, list)):
-            out = out[0]
-        return int(out.shape[-1])
-
-
-def load_realtime_module():
-    return importlib.import_module("mimetic_tools.realtime_encoder")
-
-
-def realtime_available() -> bool:
-    try:
-        load_realtime_module()
-        return True
-    except Exception:  # noqa: BLE001 - any import failure means "not available"
-        return False
 
 
 def make_adapter(cfg: dict) -> nn.Module:

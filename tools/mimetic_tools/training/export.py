@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence
 
 import numpy as np
 import torch
@@ -25,6 +24,8 @@ from safetensors import safe_open
 from safetensors.numpy import load_file
 
 from .. import convert as C
+from ..convert import layout
+from ..convert.weight_norm import unfold_weight_norm
 from .models import ModelConfig, TrainModel
 
 _OUT_HEADS = {
@@ -59,7 +60,7 @@ def file_config(model: TrainModel, style_names: Sequence[str]) -> dict:
         enc = dict(model.audio_module.config.to_config())
     else:
         enc = model.adapter.config()
-        enc = {k: enc[k] for k in C._ENC_KEYS if k in enc}
+        enc = {k: enc[k] for k in C.ENCODER_KEYS if k in enc}
     ov = {
         "fps": mc.fps,
         "encoder": enc,
@@ -139,106 +140,36 @@ def validate_model_file(path) -> dict:
 
 
 # ----------------------------------------------------------------------------------------------
-# Model file -> PyTorch (the converter's mapping, inverted)
+# Model file -> PyTorch: the converter's name table (convert/layout.py), read the other way
 # ----------------------------------------------------------------------------------------------
-def _unpermute(w: np.ndarray) -> np.ndarray:
-    """[out, kernel, in] (Mimetic) -> [out, in, kernel] (torch)."""
-    return np.ascontiguousarray(np.transpose(w, (0, 2, 1)))
-
-
 def original_state_dict_from_file(tensors: Dict[str, np.ndarray], cfg: dict) -> Dict[str, torch.Tensor]:
-    fam = cfg["family"]
-    lay = C._LAYOUT[fam]
-    enc, dec = cfg["encoder"], cfg["decoder"]
-    sd: Dict[str, np.ndarray] = {}
+    """The model file's tensors under the original (training-module) names. A realtime encoder's
+    tensors are not included: `RealtimeEncoder.load_canonical_tensors` reads them."""
+    entries = layout.head_tensors(cfg)
+    if cfg["encoder"].get("type") != "realtime":
+        entries = layout.wav2vec2_tensors(cfg, layout.default_feature_extractor(cfg["family"])) + entries
     g = lambda k: np.asarray(tensors[k], np.float32)  # noqa: E731
-
-    def lin(dst, src, bias=True):
-        sd[dst + ".weight"] = g(src + ".weight")
-        if bias:
-            sd[dst + ".bias"] = g(src + ".bias")
-
-    def in_proj(dst, src):
-        sd[dst + ".in_proj_weight"] = np.concatenate([g(f"{src}.{q}.weight") for q in "qkv"], 0)
-        sd[dst + ".in_proj_bias"] = np.concatenate([g(f"{src}.{q}.bias") for q in "qkv"], 0)
-        lin(dst + ".out_proj", src + ".o")
-
-    if enc.get("type") == "realtime":  # loaded by mimetic_tools.realtime_encoder (load_canonical_tensors)
-        _head_from_file(sd, tensors, cfg, lin, in_proj, g)
-        return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in sd.items()}
-    w = lay["wav2vec"]
-    for i in range(len(enc["conv_dim"])):
-        s = f"{w}feature_extractor.conv_layers.{i}"
-        sd[f"{s}.conv.weight"] = _unpermute(g(f"encoder.conv.{i}.weight"))
-        if enc["conv_bias"]:
-            sd[f"{s}.conv.bias"] = g(f"encoder.conv.{i}.bias")
-        if enc["feat_extract_norm"] == "layer" or i == 0:
-            lin(f"{s}.layer_norm", f"encoder.conv.{i}.norm")
-    lin(f"{w}feature_projection.layer_norm", "encoder.projection.norm")
-    lin(f"{w}feature_projection.projection", "encoder.projection")
-    pw = _unpermute(g("encoder.pos_conv.weight"))  # folded [H, H/g, K]
-    sd[f"{w}encoder.pos_conv_embed.conv.weight_v"] = pw
-    sd[f"{w}encoder.pos_conv_embed.conv.weight_g"] = np.sqrt((pw.astype(np.float64) ** 2).sum(axis=(0, 1),
-                                                                                            keepdims=True)).astype(np.float32)
-    sd[f"{w}encoder.pos_conv_embed.conv.bias"] = g("encoder.pos_conv.bias")
-    lin(f"{w}encoder.layer_norm", "encoder.norm")
-    for i in range(enc["num_layers"]):
-        s, src = f"{w}encoder.layers.{i}", f"encoder.layers.{i}"
-        for q, o in (("q_proj", "q"), ("k_proj", "k"), ("v_proj", "v"), ("out_proj", "o")):
-            lin(f"{s}.attention.{q}", f"{src}.attention.{o}")
-        lin(f"{s}.layer_norm", f"{src}.norm1")
-        lin(f"{s}.feed_forward.intermediate_dense", f"{src}.ffn.up")
-        lin(f"{s}.feed_forward.output_dense", f"{src}.ffn.down")
-        lin(f"{s}.final_layer_norm", f"{src}.norm2")
-    _head_from_file(sd, tensors, cfg, lin, in_proj, g)
+    sd: Dict[str, np.ndarray] = {}
+    for e in entries:
+        if e.kind == layout.LINEAR:
+            sd[f"{e.original}.weight"] = g(f"{e.file}.weight")
+            if e.bias:
+                sd[f"{e.original}.bias"] = g(f"{e.file}.bias")
+        elif e.kind == layout.TENSOR:
+            sd[e.original] = g(e.file)
+        elif e.kind == layout.CONV:
+            sd[e.original] = layout.swap_conv_axes(g(e.file))
+        elif e.kind == layout.ATTENTION:
+            sd[f"{e.original}.in_proj_weight"] = np.concatenate([g(f"{e.file}.{q}.weight") for q in "qkv"], 0)
+            sd[f"{e.original}.in_proj_bias"] = np.concatenate([g(f"{e.file}.{q}.bias") for q in "qkv"], 0)
+            sd[f"{e.original}.out_proj.weight"] = g(f"{e.file}.o.weight")
+            sd[f"{e.original}.out_proj.bias"] = g(f"{e.file}.o.bias")
+        elif e.kind == layout.POS_CONV:  # the training module keeps the weight norm: store it unfolded
+            w_g, w_v = unfold_weight_norm(layout.swap_conv_axes(g(e.file)))
+            sd[e.original + "weight_g"], sd[e.original + "weight_v"] = w_g, w_v
+        else:  # pragma: no cover - the table has no other kinds
+            raise AssertionError(e.kind)
     return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in sd.items()}
-
-
-def _head_from_file(sd, tensors, cfg, lin, in_proj, g) -> None:
-    fam = cfg["family"]
-    lay = C._LAYOUT[fam]
-    dec = cfg["decoder"]
-    lin(lay["audio_map"].rstrip("."), "audio_map")
-    dp = lay["decoder"]
-    for l in range(dec["num_layers"]):
-        s, src = f"{dp}{l}", f"decoder.layers.{l}"
-        in_proj(f"{s}.self_attn", f"{src}.self_attn")
-        in_proj(f"{s}.multihead_attn", f"{src}.cross_attn")
-        lin(f"{s}.linear1", f"{src}.ffn.up")
-        lin(f"{s}.linear2", f"{src}.ffn.down")
-        for j in (1, 2, 3):
-            if dec["norm"] == "saln":
-                lin(f"{s}.norm{j}.style.affine", f"{src}.norm{j}.style")
-            else:
-                lin(f"{s}.norm{j}", f"{src}.norm{j}")
-    if fam == "faceformer":
-        lin("vertice_map", "motion_in")
-        lin("vertice_map_r", "motion_out")
-        sd["obj_vector.weight"] = g("style.weight")
-    elif fam == "imitator":
-        sd["obj_vector.weight"] = g("style.weight")
-        for i in range(cfg["imitator"]["mlp_layers"]):
-            lin(f"vertice_map_r.decoder.{2 * i}", f"motion_decoder.{i}")
-        lin("vertice_map_r.decoder.final_out_layer", "motion_out")
-    else:
-        m = cfg["mimic"]
-        lin("decoder.motion_map", "motion_in")
-        lin("decoder.motion_map_r", "motion_out")
-        lin("style_encoder.motion_map", "style_encoder.motion_map")
-        for i in range(m["style_conv_layers"]):
-            s = f"style_encoder.conv_layers.{i}"
-            sd[f"{s}.conv.weight"] = _unpermute(g(f"style_encoder.conv.{i}.weight"))
-            lin(f"{s}.layer_norm", f"style_encoder.conv.{i}.norm")
-        lin("style_encoder.feature_projection.layer_norm", "style_encoder.projection.norm")
-        lin("style_encoder.feature_projection.projection", "style_encoder.projection")
-        for i in range(m["style_layers"]):
-            s, src = f"style_encoder.transformer_encoder.layers.{i}", f"style_encoder.layers.{i}"
-            in_proj(f"{s}.self_attn", f"{src}.attention")
-            lin(f"{s}.norm1", f"{src}.norm1")
-            lin(f"{s}.linear1", f"{src}.ffn.up")
-            lin(f"{s}.linear2", f"{src}.ffn.down")
-            lin(f"{s}.norm2", f"{src}.norm2")
-        lin("style_encoder.feature_map", "style_encoder.output")
 
 
 def load_model_file(path) -> tuple:
@@ -282,7 +213,7 @@ def load_model_file(path) -> tuple:
         raise KeyError(f"unexpected keys {unexpected[:5]}")
     if realtime:
         model.audio_module.load_canonical_tensors({k: v for k, v in t.items() if k.startswith("encoder.")})
-        enc_prefix = C._LAYOUT[fam]["wav2vec"]
+        enc_prefix = layout.LAYOUT[fam]["wav2vec"]
         missing = [k for k in missing if not k.startswith(enc_prefix)]
     bad = [k for k in missing if not (k.endswith(".pe") or "masked_spec_embed" in k or k.startswith("content_encoder.")
                                        or k.startswith(("style_class_head.", "content_grl_head.")) or k == "logit_scale")]

@@ -3,7 +3,7 @@
 Not speech: each "syllable" is a harmonic tone whose loudness follows the jaw opening, bilabial
 closures are near-silent frames followed by a noise burst (a plosive release), and speakers differ in
 pitch and mouth-opening amplitude. Small enough to train on in seconds; the real corpus comes from
-`tools/make_corpus.py` (espeak-ng + the procedural rig).
+`mimetic-make-corpus` (espeak-ng + the procedural rig).
 """
 from __future__ import annotations
 

@@ -1,12 +1,12 @@
 """Training losses (all in training units: offsets scaled by 1 / RMS, see data.offset_scale).
 
-Imitator (faceformer-imitator.md §3.7):  L = L_rec + L_mbp + 10 L_vel (+ our lip-closure term)
+Imitator (docs/reference-notes.md, "Training losses"):  L = L_rec + L_mbp + 10 L_vel (+ our lip-closure term)
   L_rec = MSE(y_hat, y)
   L_vel = MSE(y_hat[1:] - y_hat[:-1], y[1:] - y[:-1])
   L_mbp = mean_{t,k} lambda * w_t * (y_hat - y)^2,  lambda = 5, w_t = the clip's frame_weights
   L_lip = mean over bilabial frames of mean_p ||v_upper,p - v_lower,p||^2   (vertices = template + offsets;
           penalised toward 0: the lips meet at m/b/p)
-FaceFormer: L_rec only. Mimic (mimic.md §3.3): see `mimic_losses`.
+FaceFormer: L_rec only. Mimic (the same section): see `mimic_losses`.
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ converter skips them.
 The forward passes here are batched and differentiable, and decode incrementally (a key/value cache
 over the decoder's own tokens), which is exactly the originals' recompute-the-prefix loop: self
 attention is causal, the positional terms depend only on the position and the cross-attention mask is
-diagonal, so an output never changes once computed (faceformer-imitator.md §2.6, mimic.md §1.6).
+diagonal, so an output never changes once computed (docs/reference-notes.md, "FaceFormer", inference).
 The cross-attention with a diagonal mask is computed as what it is: W_o (W_v a_t + b_v) + b_o.
 
 Decoding modes (`mode`):

@@ -1,12 +1,11 @@
-#!/usr/bin/env python3
 """Train a FaceFormer / Imitator / Mimic model on the synthetic corpus and export a Mimetic model file.
 
-  python tools/train.py --corpus corpus/ --family imitator --out runs/imitator
-  python tools/train.py --corpus corpus/ --family imitator --out runs/imitator_nolip --no-lip-contact
-  python tools/train.py --corpus corpus/ --family faceformer --out runs/faceformer
-  python tools/train.py --corpus corpus/ --family mimic --out runs/mimic --mimic-weight style_cycle=5
-  python tools/train.py --resume runs/imitator/checkpoint.pt --steps 6000      # continue
-  python tools/train.py --resume runs/imitator/best.pt --export-only --export models/x.safetensors
+  mimetic-train --corpus corpus/ --family imitator --out runs/imitator
+  mimetic-train --corpus corpus/ --family imitator --out runs/imitator_nolip --no-lip-contact
+  mimetic-train --corpus corpus/ --family faceformer --out runs/faceformer
+  mimetic-train --corpus corpus/ --family mimic --out runs/mimic --mimic-weight style_cycle=5
+  mimetic-train --resume runs/imitator/checkpoint.pt --steps 6000      # continue
+  mimetic-train --resume runs/imitator/best.pt --export-only --export models/x.safetensors
 
 Writes OUT/checkpoint.pt (every --ckpt-every steps and at the end), OUT/best.pt (best validation MVE),
 OUT/log.jsonl (one record per --log-every steps, and the validation metrics) and, at the end,
@@ -17,14 +16,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import asdict, fields
+from dataclasses import fields
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import torch  # noqa: E402
-
-from mimetic_tools.training.trainer import TrainConfig, Trainer  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -85,11 +79,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-_MAP = {f.name: f.name for f in fields(TrainConfig)}
+def config_from_args(args):
+    """The TrainConfig the flags ask for (over the checkpoint's with --resume)."""
+    import torch
 
+    from ..training.trainer import TrainConfig
 
-def config_from_args(args) -> TrainConfig:
-    given = {k: v for k, v in vars(args).items() if k in _MAP and v is not None}
+    known = {f.name for f in fields(TrainConfig)}
+    given = {k: v for k, v in vars(args).items() if k in known and v is not None}
     if args.encoder_config:
         given["encoder_config"] = json.loads(args.encoder_config)
     if args.no_lip_contact:
@@ -103,7 +100,7 @@ def config_from_args(args) -> TrainConfig:
     else:
         for need in ("corpus", "out", "family"):
             if need not in given:
-                raise SystemExit(f"train.py: --{need} is required (or --resume)")
+                raise SystemExit(f"mimetic-train: --{need} is required (or --resume)")
         tc = TrainConfig(**given)
     if args.mimic_weight:
         w = dict(tc.mimic_weights or {})
@@ -116,14 +113,16 @@ def config_from_args(args) -> TrainConfig:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    from ..training.trainer import Trainer  # PyTorch from here on (--help works without it)
+
     tc = config_from_args(args)
     if args.fake_corpus:
-        from mimetic_tools.training.fake_corpus import write_fake_corpus
+        from ..training.fake_corpus import write_fake_corpus
 
         write_fake_corpus(tc.corpus)
     tr = Trainer(tc, resume=args.resume)
     n_par = sum(p.numel() for p in tr.model.parameters())
-    print(f"train.py: {tc.family}, {len(tr.train_keys)} training clips of {len(tr.train_speakers)} speakers, "
+    print(f"mimetic-train: {tc.family}, {len(tr.train_keys)} training clips of {len(tr.train_speakers)} speakers, "
           f"{tr.rig.num_vertices} vertices, {n_par / 1e6:.2f} M parameters, offset scale {tr.scale:.4g} / m, "
           f"step {tr.step} -> {tc.steps}", file=sys.stderr)
     if not args.export_only:
@@ -131,7 +130,7 @@ def main(argv=None) -> int:
     if not args.no_export:
         path = args.export or str(Path(tc.out) / "model.safetensors")
         cfg = tr.export(path, dtype=args.dtype)
-        print(f"train.py: wrote {path} ({cfg['family']}, {cfg['num_vertices']} vertices, "
+        print(f"mimetic-train: wrote {path} ({cfg['family']}, {cfg['num_vertices']} vertices, "
               f"styles {cfg['styles']['names'][:4]}{'...' if len(cfg['styles']['names']) > 4 else ''})", file=sys.stderr)
     return 0
 

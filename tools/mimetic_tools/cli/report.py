@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
-"""Markdown table + PNG plots from tools/evaluate.py results.
+"""Markdown table + PNG plots from mimetic-evaluate results.
 
-  python tools/report.py docs/eval/results.json --out docs/evaluation.md --plots docs/eval
+  mimetic-report docs/eval/results.json --out docs/evaluation.md --plots docs/eval
 
 Writes OUT (a Markdown section: metric table, relative lip-sync gains, Swift/PyTorch agreement, plot
 links) and, in --plots, `lip_opening_<clip>.png` (lip-opening curves, ground truth vs each model,
@@ -94,7 +93,7 @@ def plots(models, outdir: Path, max_clips: int = 2) -> list:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        print("report.py: matplotlib is not installed (pip install matplotlib): no plots", file=sys.stderr)
+        print("mimetic-report: matplotlib is not installed (pip install matplotlib): no plots", file=sys.stderr)
         return []
     outdir.mkdir(parents=True, exist_ok=True)
     written = []
@@ -152,7 +151,7 @@ def plots(models, outdir: Path, max_clips: int = 2) -> list:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("results", nargs="+", help="tools/evaluate.py JSON files")
+    ap.add_argument("results", nargs="+", help="mimetic-evaluate JSON files")
     ap.add_argument("--out", required=True, help="Markdown file to write")
     ap.add_argument("--plots", help="directory for the PNGs (default: beside --out)")
     ap.add_argument("--title", default="Evaluation on unseen speakers")
@@ -185,7 +184,7 @@ def main(argv=None) -> int:
         md.append("")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(md))
-    print(f"report.py: wrote {out}" + (f" and {len(pngs)} plots in {pdir}" if pngs else ""), file=sys.stderr)
+    print(f"mimetic-report: wrote {out}" + (f" and {len(pngs)} plots in {pdir}" if pngs else ""), file=sys.stderr)
     return 0
 
 

@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """Generate the synthetic talking-face corpus (format: docs/corpus.md).
 
-    python3 tools/make_corpus.py --out out/corpus --speakers 40 --sentences-per-speaker 60 --seed 0 --workers 2
-    python3 tools/make_corpus.py ... --rig models/rig.safetensors    # the shipped models' rig (evaluation corpus)
+    mimetic-make-corpus --out out/corpus --speakers 40 --sentences-per-speaker 60 --seed 0 --workers 2
+    mimetic-make-corpus ... --rig models/rig.safetensors    # the shipped models' rig (evaluation corpus)
 
 Needs the espeak-ng C library and its data (Debian: apt-get install -y libespeak-ng1 espeak-ng-data,
 or libespeak-ng-dev espeak-ng), numpy, scipy, safetensors. Same seed -> byte-identical files.
@@ -13,10 +12,8 @@ import argparse
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from mimetic_tools.corpus import espeak  # noqa: E402
-from mimetic_tools.corpus.generate import make_corpus  # noqa: E402
+from ..corpus import espeak
+from ..corpus.generate import make_corpus
 
 
 def main(argv=None) -> int:

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Full-size stage-by-stage parity: Mimetic (the `mimetic stages` command) against the PyTorch
 reference, at the released models' sizes (wav2vec2-base encoder; 5023 vertices, BIWI 23370).
 
@@ -18,7 +17,7 @@ fixture models in CI; this script is the out-of-CI check at full size. For every
   4. compare every stage with the reference's `predict` stages, with the metric of the Swift
      tests: max|a - b| / max|ref| <= 1e-4 (reference 1-D stages are compared flattened).
 
-    python tools/parity_full.py [--seconds 3.5] [--only faceformer_vocaset,mimic_conv] [--workdir DIR]
+    python -m mimetic_tools.dev.parity_full [--seconds 3.5] [--only faceformer_vocaset,mimic_conv] [--workdir DIR]
 
 Exits 1 if any stage of any case is missing, mis-shaped or over the tolerance.
 Build the CLI first: `swift build -c release`.
@@ -40,23 +39,20 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
+from .. import checkpoints as ckpt
+from ..convert import CONVERTER_VERSION, convert_checkpoint
+from .checkout import MODEL_CACHE, repository_root
+from .make_fixtures import speech_like_audio
+from ..reference import build_model, family_of, randomize_
 
-from make_fixtures import speech_like_audio  # noqa: E402
-from mimetic_tools import checkpoints as ckpt  # noqa: E402
-from mimetic_tools.convert import CONVERTER_VERSION, convert_checkpoint  # noqa: E402
-from mimetic_tools.reference import build_model, family_of, randomize_  # noqa: E402
-
+ROOT = repository_root()
 SAMPLE_RATE = 16000
 TOLERANCE = 1e-4
 STAGES = ["audio_normalized", "cnn", "aligned", "encoder", "audio_features", "style_code", "decoder",
           "offsets", "vertices"]
 STYLE_INDEX = 1
 MIMIC_STYLE_FRAMES = 150
-DEFAULT_WORKDIR = os.path.join(os.path.expanduser("~"), ".cache", "mimetic-bench")
+DEFAULT_WORKDIR = MODEL_CACHE
 CACHE_VERSION = 1
 
 
@@ -89,7 +85,7 @@ CASES_BY_NAME = {c.name: c for c in CASES}
 
 
 # ----------------------------------------------------------------------------------------------
-# shared with tools/bench.py
+# shared with mimetic-bench
 # ----------------------------------------------------------------------------------------------
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)

@@ -2,7 +2,7 @@
 AUDIO.wav (16 kHz, 16-bit), a MOTION.npy (vertex offsets [frames, V, 3], float32) and an EVENTS.npy
 (the m/b/p closure frames, int32), plus `refs.txt` with the matching `--ref` arguments.
 
-  python3 tools/export_reference.py --corpus out/corpus --speaker s004 --seconds 20 --out out/ref
+  mimetic-export-reference --corpus out/corpus --speaker s004 --seconds 20 --out out/ref
   .build/release/mimetic personalize --model models/default.safetensors --ref-kind offsets \\
       $(cat out/ref/refs.txt) --out out/s004.persona.safetensors
 
@@ -12,16 +12,13 @@ later run can evaluate on sentences the reference never had).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-
-from mimetic_tools.corpus import Corpus  # noqa: E402
-from mimetic_tools.corpus.render import write_wav  # noqa: E402
+from ..corpus import Corpus
+from ..wav import write_wav
 
 
 def export(corpus_dir, speaker: str, seconds: float, out_dir, skip: int = 0) -> list:

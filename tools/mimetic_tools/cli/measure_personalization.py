@@ -4,7 +4,7 @@ styles) vs personalised from 10 s and 30 s of reference (Imitator two-stage adap
 library, through the Python binding) vs a Mimic model's style code from the same reference motion
 (forward only), and the adaptation wall time on this machine.
 
-  python tools/measure_personalization.py --corpus CORPUS --model IMITATOR.safetensors \
+  mimetic-measure-personalization --corpus CORPUS --model IMITATOR.safetensors \
       [--mimic MIMIC.safetensors] [--weights 5:0,20:0.3] [--out docs/personalization.md] [--json results.json]
 
 Per test speaker: its clips are sorted by sentence and split into evaluation clips (the last third,
@@ -24,12 +24,8 @@ import time
 
 import numpy as np
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-sys.path.insert(0, os.path.join(ROOT, "tools"))
-sys.path.insert(0, os.path.join(ROOT, "bindings", "python"))
-
-from mimetic_tools.corpus import Corpus  # noqa: E402
-from mimetic_tools.evaluation import metrics as M  # noqa: E402
+from ..corpus import Corpus
+from ..evaluation import metrics as M
 
 CONTEXT = dict(lookahead_ms=2000, left_context_ms=10000)   # the most a wav2vec 2.0 stream sees
 
@@ -75,7 +71,11 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=None, help="write a Markdown report here")
     ap.add_argument("--json", default=None, help="write the per-speaker figures here")
     args = ap.parse_args(argv)
-    import mimetic
+    try:
+        import mimetic  # the Python binding of the Swift library
+    except ImportError:
+        raise SystemExit("error: the Mimetic Python binding is not installed: pip install ./bindings/python "
+                         "(and MIMETIC_LIBRARY=path/to/libMimetic.so if the library is not next to it)")
     mimetic.set_threads(args.threads)
     corpus = Corpus(args.corpus)
     rig = corpus.rig
@@ -151,7 +151,7 @@ def main(argv=None) -> int:
         with open(args.out, "w") as f:
             f.write(f"Model `{os.path.basename(args.model)}`" + (f", Mimic `{os.path.basename(args.mimic)}`" if args.mimic else "")
                     + f"; {len(rows)} test speakers (never seen in training), {sum(r['eval_clips'] for r in rows)} evaluation clips; "
-                    f"{args.threads} BLAS threads. `python tools/measure_personalization.py`.\n\n")
+                    f"{args.threads} BLAS threads. `mimetic-measure-personalization`.\n\n")
             f.write(table + "\n")
     return 0
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Generate the golden parity fixtures in Tests/Fixtures (deterministic).
 
 The `realtime_*` cases put the real-time encoder (mimetic_tools.realtime_encoder) in front of a
@@ -10,7 +9,7 @@ the ORIGINAL layout to a temporary directory, convert it with
 `mimetic_tools.convert.convert_checkpoint` to `<case>.model.safetensors`, and write the reference's
 stage outputs to `<case>.expected.safetensors`.
 
-    python tools/make_fixtures.py [--out Tests/Fixtures] [--only case1,case2]
+    python -m mimetic_tools.dev.make_fixtures [--out Tests/Fixtures] [--only case1,case2]
 """
 from __future__ import annotations
 
@@ -25,12 +24,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-
-from mimetic_tools import checkpoints as ckpt  # noqa: E402
-from mimetic_tools.reference import FAMILIES, randomize_, round_to_float16_  # noqa: E402
-from mimetic_tools.reference.configs import SMALL, SMALL_STYLES, SMALL_VERTICES, SMALL_WAV2VEC2, SMALL_WAV2VEC2_LAYER  # noqa: E402
+from .. import checkpoints as ckpt
+from .checkout import repository_root
+from ..reference import FAMILIES, randomize_, round_to_float16_
+from ..reference.configs import SMALL, SMALL_STYLES, SMALL_VERTICES, SMALL_WAV2VEC2, SMALL_WAV2VEC2_LAYER
 
 SAMPLE_RATE = 16000
 AUDIO_SECONDS = 1.6
@@ -406,8 +403,8 @@ def make_realtime_case(case: RealtimeCase, audio: np.ndarray, out_dir: str) -> d
     from safetensors import safe_open
     from safetensors.numpy import load_file
 
-    from mimetic_tools.realtime_encoder import RealtimeEncoder, RealtimeEncoderConfig, export_model, randomize_realtime_
-    from mimetic_tools.reference.realtime import with_realtime_encoder
+    from ..realtime_encoder import RealtimeEncoder, RealtimeEncoderConfig, export_model, randomize_realtime_
+    from ..reference.realtime import with_realtime_encoder
 
     enc_cfg = RealtimeEncoderConfig(fps=case.fps, **case.encoder)
     encoder = randomize_realtime_(RealtimeEncoder(enc_cfg), case.seed)
@@ -468,14 +465,14 @@ def make_realtime_case(case: RealtimeCase, audio: np.ndarray, out_dir: str) -> d
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", default=os.path.join(os.path.dirname(HERE), "Tests", "Fixtures"))
+    ap.add_argument("--out", default=os.path.join(repository_root(), "Tests", "Fixtures"))
     ap.add_argument("--only", default="", help="comma-separated case names")
     ap.add_argument("--verbose", "-v", action="store_true")
     args = ap.parse_args(argv)
 
     torch.manual_seed(0)
     torch.set_num_threads(1)  # bitwise-reproducible CPU reductions
-    from mimetic_tools.convert import convert_checkpoint
+    from ..convert import convert_checkpoint
 
     os.makedirs(args.out, exist_ok=True)
     only = {c for c in args.only.split(",") if c}

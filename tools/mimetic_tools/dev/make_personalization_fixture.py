@@ -17,8 +17,9 @@ import numpy as np
 import torch
 from safetensors.numpy import load_file, save_file
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-FIX = os.path.join(ROOT, "Tests", "Fixtures")
+from .checkout import repository_root
+
+FIX = os.path.join(repository_root(), "Tests", "Fixtures")
 
 
 def imitator_frame_weights(frames, T):

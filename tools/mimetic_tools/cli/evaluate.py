@@ -1,16 +1,15 @@
-#!/usr/bin/env python3
 """Evaluate models on the corpus's unseen (test-split) speakers.
 
-  python tools/evaluate.py --corpus corpus/ --model imitator=runs/imitator/model.safetensors \\
+  mimetic-evaluate --corpus corpus/ --model imitator=runs/imitator/model.safetensors \\
       --model faceformer=runs/faceformer/model.safetensors --backend both --out docs/eval/results.json
-  python tools/evaluate.py --corpus corpus/ --checkpoint runs/mimic/best.pt --out mimic.json
+  mimetic-evaluate --corpus corpus/ --checkpoint runs/mimic/best.pt --out mimic.json
 
 --model NAME=PATH (or just PATH: the name is the file stem) is a Mimetic model file; --checkpoint a
 training checkpoint (PyTorch only). Back ends: torch (the model file loaded into PyTorch), swift (the
 `mimetic animate --offsets` CLI; $MIMETIC_BIN or the built binary), both (metrics from Swift, plus the
 Swift-vs-PyTorch agreement; exit status 1 if they disagree beyond --tolerance).
 Metrics: LVE (mm^2), MVE (mm), FDD (mm^2), lip opening at bilabial frames (mm, prediction and ground
-truth), lip-sync DTW (mm); see mimetic_tools/evaluation/metrics.py. Tables and plots: tools/report.py.
+truth), lip-sync DTW (mm); see mimetic_tools/evaluation/metrics.py. Tables and plots: mimetic-report.
 """
 from __future__ import annotations
 
@@ -20,12 +19,6 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import torch  # noqa: E402
-
-from mimetic_tools.evaluation.evaluate import eval_keys, evaluate_model_file, evaluate_torch  # noqa: E402
-from mimetic_tools.training.data import CorpusData  # noqa: E402
 
 
 def _named(spec: str):
@@ -54,6 +47,11 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if not args.model and not args.checkpoint:
         p.error("give --model and/or --checkpoint")
+    import torch  # PyTorch from here on (--help works without it)
+
+    from ..evaluation.evaluate import eval_keys, evaluate_model_file, evaluate_torch
+    from ..training.data import CorpusData
+
     torch.set_num_threads(args.threads)
     corpus = CorpusData(args.corpus)
     keys = eval_keys(corpus, args.split, None if args.sentences == "all" else args.sentences, args.max_clips)
@@ -89,7 +87,7 @@ def main(argv=None) -> int:
         print(line, file=sys.stderr)
     for spec in args.checkpoint:
         name, path = _named(spec)
-        from mimetic_tools.training.models import ModelConfig, TrainModel
+        from ..training.models import ModelConfig, TrainModel
 
         ck = torch.load(path, map_location="cpu", weights_only=False)
         model = TrainModel(ModelConfig.from_dict(ck["model_config"]))
@@ -106,7 +104,7 @@ def main(argv=None) -> int:
               file=sys.stderr)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=1))
-    print(f"evaluate.py: {len(keys)} clips, wrote {args.out}", file=sys.stderr)
+    print(f"mimetic-evaluate: {len(keys)} clips, wrote {args.out}", file=sys.stderr)
     return status
 
 
