@@ -3,7 +3,7 @@ PYTHON ?= python3
 MODEL ?= $(firstword $(wildcard models/default.safetensors) Tests/Fixtures/faceformer_vocaset.model.safetensors)
 AUDIO ?= examples/audio/hello.wav
 
-.PHONY: setup demo test release bench fixtures clean lib cli install install-strip uninstall cpp-test engine-demo examples test-packaging
+.PHONY: setup demo test release bench fixtures clean lib cli install install-strip uninstall cpp-test engine-demo examples test-packaging fuzz sanitize bench-threads
 
 setup:
 	bash scripts/setup.sh
@@ -26,11 +26,25 @@ test: setup
 bench: release
 	$(PYTHON) -m mimetic_tools.cli.bench
 
+# Reliability (docs/reliability.md): libFuzzer + ASan over every untrusted-input path, N seconds a
+# target; the tests under ASan, UBSan and TSan (SANITIZE_FLAGS=--swift adds the Swift tests);
+# streams on many threads against one stream alone.
+FUZZ_SECONDS ?= 20
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh $(FUZZ_TARGETS)
+
+sanitize:
+	bash scripts/sanitize.sh $(SANITIZE_FLAGS)
+
+bench-threads: lib
+	$(CC) -O2 -std=c99 -Iinclude Tests/C/bench_threads.c -L$(RELEASE_BIN) -lMimetic -lm -lpthread -Wl,-rpath,$(abspath $(RELEASE_BIN)) -o $(RELEASE_SCRATCH)/bench_threads
+	$(RELEASE_SCRATCH)/bench_threads $(MODEL) 8 2
+
 fixtures:
 	$(PYTHON) -m mimetic_tools.dev.make_fixtures
 
 clean:
-	rm -rf .build out $(RELEASE_SCRATCH)
+	rm -rf .build out $(RELEASE_SCRATCH) .build-fuzz .build-address .build-undefined .build-thread
 
 # ------------------------------------------------------------------------------------------------
 # Packaging: libMimetic.so with the Swift runtime linked in (needs only libc, libm, libstdc++,

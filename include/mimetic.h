@@ -18,14 +18,21 @@
  *     that thread's next failing Mimetic call.
  *   - The log callback may be called from any thread that calls into Mimetic.
  *
+ * Threads and streams: a stream's per-frame products (a few rows each) run on Mimetic's own
+ * single-threaded kernels, never on OpenBLAS's thread pool, so one stream per character on any
+ * number of threads does not oversubscribe the machine whatever mimetic_set_threads says (8 streams
+ * on 8 threads take about 0.6x of 8 x one stream on this project's 2-core machine: docs/reliability.md).
+ * mimetic_set_threads governs the large products: offline work, and the transformer window of a
+ * wav2vec 2.0 stream (keep it at 1 when many wav2vec 2.0 streams run on many threads).
+ *
  * Real-time contract: mimetic_stream_push_audio*, mimetic_stream_frames_ready,
  * mimetic_stream_pull_frame, mimetic_stream_flush, mimetic_stream_reset, the style setters and
  * snapshot/restore allocate no memory and take no lock in Mimetic's code when they succeed or
  * report MIMETIC_ERROR_NOT_READY (Tests/C/test_stream_abi.c counts both); other failures format a
- * message and may allocate. The encoder's matrix products inside frames_ready/pull go through OpenBLAS, whose
- * buffer pool takes an uncontended mutex per product, and which with more than one thread
- * (mimetic_set_threads) also allocates a small job table per product; push never calls OpenBLAS
- * unless its audio buffer is full. Everything a stream needs lives in one
+ * message and may allocate. A real-time-encoder stream never enters OpenBLAS at all. A wav2vec 2.0
+ * stream's window encoder goes through OpenBLAS, whose buffer pool takes an uncontended mutex per
+ * product, and which with more than one thread (mimetic_set_threads) also allocates a small job
+ * table per product; push never encodes unless its audio buffer is full. Everything a stream needs lives in one
  * contiguous buffer whose size mimetic_stream_state_size reports before creation; the buffer holds
  * no pointers into itself, so copying it (mimetic_stream_snapshot / _restore) copies the stream.
  * Pushing is cheap (resampling and buffering); the encoder and decoder run inside frames_ready and
@@ -111,10 +118,10 @@ MIMETIC_API const char *mimetic_status_string(mimetic_status status);
 /* The message of the calling thread's last failure ("" if none); valid until its next failure. */
 MIMETIC_API const char *mimetic_last_error(void);
 
-/* Threads for the matrix products (OpenBLAS, process-wide; n < 1 means 1). With n == 1, stream
- * push/pull allocate nothing and take no lock at all; with n > 1, OpenBLAS splits the encoder's
- * products over its own thread pool, which allocates a small job table per product and wakes its
- * workers (Mimetic's own code still allocates nothing). Not to be called while streams are running. */
+/* Threads for the large matrix products (OpenBLAS, process-wide; n < 1 means 1; default: OpenBLAS's
+ * own, the number of cores): offline work, and a wav2vec 2.0 stream's window encoder, which with
+ * n > 1 goes through OpenBLAS's thread pool (a small job table per product). Streams' per-frame
+ * products never use it (see "Threads and streams" above). Not to be called while streams are running. */
 MIMETIC_API void mimetic_set_threads(int32_t n);
 MIMETIC_API int32_t mimetic_get_threads(void);
 

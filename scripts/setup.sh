@@ -10,6 +10,8 @@ need_apt=()
 dpkg -s libopenblas-dev >/dev/null 2>&1 || need_apt+=(libopenblas-dev)
 # espeak-ng's C library: the synthetic corpus (tools/mimetic_tools/corpus) speaks through it.
 dpkg -s libespeak-ng1 >/dev/null 2>&1 || need_apt+=(libespeak-ng1 espeak-ng-data)
+# Offscreen OpenGL for the renderer (tools/mimetic_tools/render): Mesa's EGL with llvmpipe.
+dpkg -s libegl1 libegl-mesa0 libgl1-mesa-dri >/dev/null 2>&1 || need_apt+=(libegl1 libegl-mesa0 libgl1-mesa-dri)
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -25,6 +25,12 @@ cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/C/test_persona_abi.c
 .build/ctest/test_persona_abi Tests/Fixtures/imitator_zeros.model.safetensors Tests/Fixtures/imitator_style.model.safetensors \
    Tests/Fixtures/mimic_conv.model.safetensors
 
+echo "== Untrusted input through the C ABI: snapshots, model files, sizes, the is_final contract, personas"
+cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/C/test_untrusted_input.c \
+   -L"$BIN" -lMimetic -lm -Wl,-rpath,"$BIN" -o .build/ctest/test_untrusted_input
+.build/ctest/test_untrusted_input Tests/Fixtures/faceformer_vocaset.model.safetensors models/default.safetensors \
+   Tests/Fixtures/imitator_style.model.safetensors
+
 echo "== C stream ABI test against the release library (allocation and lock counting)"
 swift build -c release --product Mimetic
 RBIN="$(swift build -c release --show-bin-path)"

@@ -3,7 +3,8 @@
  * have, the is_final contract, personas with non-finite values. Each case is a regression test
  * of a failure an independent client found: it crashed, hung, wrote outside the state buffer,
  * emitted NaN or returned OK for nonsense before.
- * Usage: test_untrusted_input WAV2VEC_MODEL MIMIC_MODEL REALTIME_MODEL IMITATOR_MODEL */
+ * Usage: test_untrusted_input WAV2VEC_MODEL REALTIME_F16_MODEL IMITATOR_MODEL
+ * (a wav2vec 2.0 model in F32, a real-time-encoder model in F16, an Imitator model) */
 #include "mimetic.h"
 
 #include <math.h>
@@ -185,7 +186,7 @@ static void test_snapshots(const char *path, int rate) {
 
 /* 2. Model files the loader used to accept and a stream could not run; non-finite weights. */
 /* `f16_path`: a model stored in F16 (the shipped default). */
-static void test_models(const char *path, const char *mimic_path) {
+static void test_models(const char *path, const char *f16_path) {
     size_t size, edited_size, nbytes;
     unsigned char *file = read_file(path, &size), *edited, *w;
     const char *strides[] = { "[5, 2, 2, 2, 2, 2, 3]", "[5, 2, 2, 2, 2, 2, 4]", "[5, 2, 2, 2, 2, 2, 8]", "[5, 2, 2, 2, 2, 2, 256]",
@@ -221,7 +222,7 @@ static void test_models(const char *path, const char *mimic_path) {
     free(file);
     /* A NaN and an Inf weight, in an F32 model and in the F16 default. */
     {
-        const char *files[] = { path, mimic_path };
+        const char *files[] = { path, f16_path };
         const char *names[] = { "audio_map.weight", "audio_map.weight", "template" };
         const uint32_t bits32[] = { 0x7fc00000u, 0x7f800000u, 0xff800000u };
         const uint16_t bits16[] = { 0x7e00u, 0x7c00u, 0xfc00u };
@@ -361,14 +362,14 @@ static void test_contract(const char *path, const char *imitator_path) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 5) { printf("usage: %s WAV2VEC_MODEL MIMIC_MODEL REALTIME_MODEL IMITATOR_MODEL\n", argv[0]); return 2; }
+    if (argc < 4) { printf("usage: %s WAV2VEC_MODEL REALTIME_F16_MODEL IMITATOR_MODEL\n", argv[0]); return 2; }
     srand(7);
-    test_snapshots(argv[3], 48000);
+    test_snapshots(argv[2], 48000);
     test_snapshots(argv[1], 48000);
-    test_models(argv[1], argv[3]);
+    test_models(argv[1], argv[2]);
     test_sizes(argv[1]);
-    test_contract(argv[3], argv[4]);
-    test_contract(argv[1], argv[4]);
+    test_contract(argv[2], argv[3]);
+    test_contract(argv[1], argv[3]);
     printf("%d passed, %d failed\n", passes, failures);
     return failures ? 1 : 0;
 }

@@ -84,6 +84,32 @@ final class NumericsTests: XCTestCase {
 
     /// Convolution as GEMM (all three paths: direct strided, chunked im2col, grouped+padded)
     /// against the textbook sum.
+    /// The small-row kernel streams use (Sources/CKernels) against a plain double-precision sum,
+    /// over the shapes that hit its 4-row blocks, its tails, strides and beta.
+    func testSmallRowProductsAgainstNaiveSum() {
+        var seed: UInt64 = 0x9E3779B97F4A7C15
+        func random() -> Float { seed = seed &* 6364136223846793005 &+ 1442695040888963407; return Float(Int64(bitPattern: seed >> 11) % 2001 - 1000) / 1000 }
+        for (m, n, k) in [(1, 1, 1), (1, 13710, 128), (3, 7, 9), (8, 33, 70), (5, 4, 8), (2, 130, 257)] {
+            for beta: Float in [0, 1] {
+                let lda = k + 3, ldb = k + 5, ldc = n + 2
+                let a = (0..<(m * lda)).map { _ in random() }, b = (0..<(n * ldb)).map { _ in random() }
+                var c = (0..<(m * ldc)).map { _ in random() }
+                let c0 = c
+                BLAS.gemmNT(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, c: &c, ldc: ldc, beta: beta)
+                var worst = 0.0
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var s = Double(beta) * Double(c0[i * ldc + j])
+                        for p in 0..<k { s += Double(a[i * lda + p]) * Double(b[j * ldb + p]) }
+                        worst = max(worst, abs(s - Double(c[i * ldc + j])) / (1 + abs(s)))
+                    }
+                    XCTAssertEqual(Array(c[(i * ldc + n)..<(i * ldc + ldc)]), Array(c0[(i * ldc + n)..<(i * ldc + ldc)]), "wrote past the row")
+                }
+                XCTAssertLessThan(worst, 1e-5, "m \(m) n \(n) k \(k) beta \(beta)")
+            }
+        }
+    }
+
     func testConv1dAgainstNaiveSum() throws {
         let cases: [(cin: Int, cout: Int, k: Int, s: Int, p: Int, g: Int, n: Int)] = [
             (1, 8, 10, 5, 0, 1, 200), (6, 5, 3, 2, 0, 1, 50), (6, 4, 2, 2, 0, 1, 33), (8, 8, 4, 1, 2, 4, 20), (4, 6, 15, 2, 7, 1, 31),

@@ -58,6 +58,11 @@ public func readNPY(path: String) throws -> (data: [Float], shape: [Int]) {
     return try bytes.withUnsafeBytes { try parseNPY($0, path: path) }
 }
 
+/// The same from bytes in memory; `name` stands in for the path in errors.
+public func readNPY(bytes: UnsafeRawBufferPointer, name: String) throws -> (data: [Float], shape: [Int]) {
+    try parseNPY(bytes, path: name)
+}
+
 private enum NPYElementType {
     case float32, float64, int32
 

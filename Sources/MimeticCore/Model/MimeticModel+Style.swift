@@ -38,6 +38,8 @@ extension MimeticModel {
         }
         let window = lastFrames ?? config.mimic!.style_window
         let clip = motion.rows > window ? motion.rows((motion.rows - window)..<motion.rows) : motion
-        return try styleVector(.motion(clip))
+        let code = try styleVector(.motion(clip))
+        try Self.checkFinite(code, "style code")
+        return code
     }
 }

@@ -210,6 +210,7 @@ public final class MimeticModel: @unchecked Sendable {
         case .mimic(let h): offsets = h.motionOut(hidden)
         }
         timer?.lap("motion_out", &clock)
+        try Self.checkFinite(offsets.data, "animation")
         recorder?.record("decoder", hidden)
         recorder?.record("offsets", offsets)
         if let tpl = template, let recorder {
@@ -253,5 +254,12 @@ public final class MimeticModel: @unchecked Sendable {
             throw MimeticError.invalidArgument("initial offsets have \(i.count) values; the model outputs \(outputSize)")
         }
         guard i.allSatisfy({ $0.isFinite }) else { throw MimeticError.invalidArgument("initial offsets contain NaN or Inf") }
+    }
+
+    /// The arithmetic of a model with finite but absurd weights can overflow float32; its
+    /// output is then refused rather than handed on as NaN.
+    static func checkFinite(_ x: [Float], _ what: String) throws {
+        guard !x.withUnsafeBufferPointer({ Vec.allFinite($0.baseAddress!, count: $0.count) }) else { return }
+        throw MimeticError.invalidModel("the model's \(what) is not finite: its weights overflow float32 arithmetic (a corrupt or hostile model file)")
     }
 }

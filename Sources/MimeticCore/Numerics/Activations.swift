@@ -126,6 +126,20 @@ enum Vec {
         return s
     }
 
+    /// Whether all `n` values are finite (x·0 is 0 for finite x and NaN for NaN and ±Inf).
+    static func allFinite(_ x: UnsafePointer<Float>, count n: Int) -> Bool {
+        var acc = V(repeating: 0)
+        var i = 0
+        let rx = UnsafeRawPointer(x)
+        while i + 8 <= n {
+            acc += rx.loadUnaligned(fromByteOffset: i * 4, as: V.self) * 0
+            i += 8
+        }
+        var s = acc.sum()
+        while i < n { s += x[i] * 0; i += 1 }
+        return s == 0
+    }
+
     /// y += alpha · x
     static func axpy(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, alpha: Float, count n: Int) {
         var i = 0

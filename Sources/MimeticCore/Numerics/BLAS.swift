@@ -1,11 +1,20 @@
 import CBLAS
+import CKernels
 
-/// The two matrix products the core needs, row-major, through OpenBLAS.
+/// The matrix products the core needs, row-major: through OpenBLAS, except products of a few
+/// rows (a stream's per-frame work, offline decoding's steps), which run on Mimetic's own
+/// single-threaded kernel (`Sources/CKernels/small_gemm.c`). Why: OpenBLAS 0.3.21 has no per-call
+/// thread count, so with `mimetic_set_threads` > 1 a stream's tiny products went through its
+/// thread pool and contended with every other thread's streams (8 streams on 8 threads: 96x
+/// slower than 8 x one), and its buffer pool takes a mutex per product. With the small kernel a
+/// real-time-encoder stream never enters OpenBLAS.
 ///
-/// OpenBLAS 0.3.21 runs a one-row sgemm about 7x slower than the equivalent sgemv
-/// (shared/reference/toolchain.md), so single-row products are routed to sgemv here, once,
-/// instead of at every call site.
+/// For the products that stay with OpenBLAS: 0.3.21 runs a one-row sgemm about 7x slower than
+/// the equivalent sgemv (docs/performance.md), so gemmNN's single-row products go to sgemv.
 enum BLAS {
+    /// Products of at most this many rows run on the small kernel.
+    static let smallRows = 8
+
     /// C[m×n] = alpha · A[m×k] · B[n×k]ᵀ + beta · C, with leading dimensions (row strides).
     /// This is `x Wᵀ` for a linear layer whose weight is stored `[out, in]`.
     @inline(__always)
@@ -15,10 +24,8 @@ enum BLAS {
                        c: UnsafeMutablePointer<Float>, ldc: Int,
                        alpha: Float = 1, beta: Float = 0) {
         if m == 0 || n == 0 { return }
-        if m == 1 {
-            // y[n] = B[n×k] · a[k]
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb),
-                        a, 1, beta, c, 1)
+        if m <= smallRows, alpha == 1 {
+            mimetic_gemm_nt_small(Int32(m), Int32(n), Int32(k), a, lda, b, ldb, c, ldc, beta)
             return
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),

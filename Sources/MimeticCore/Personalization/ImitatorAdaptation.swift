@@ -101,6 +101,7 @@ public enum ImitatorAdaptation {
         }
         if cancelled { throw MimeticError.cancelled }
         let basisChanged = options.basisSteps > 0
+        try MimeticModel.checkFinite(style + (basisChanged ? weight + bias : []), "adapted persona")
         return Persona(
             style: style,
             basisWeightDelta: basisChanged ? zip(weight, originalWeight).map { ($0 - $1) * sigma } : nil,

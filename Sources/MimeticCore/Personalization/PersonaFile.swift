@@ -42,6 +42,7 @@ extension Persona {
         }
         let d = model.config.decoder.d_model, D = model.outputSize
         // Every value must be finite: a persona is untrusted input, and one NaN spreads to every frame.
+        // (Finite but absurd values are caught where they overflow: animation refuses non-finite output.)
         try store.validateAllFinite()
         let style = try store.weight("style", shape: [d]).toArray()
         let w = try store.optionalWeight("basis_delta.weight", shape: [D, d])?.toArray()
@@ -75,6 +76,7 @@ extension MimeticModel {
         let features = try audioFeatures(audio, recorder: recorder)
         let visemes = decodeHidden(features, styleVector: persona.style)
         let offsets = head.motion(visemes, style: persona.style, basisDelta: (dw, db))
+        try Self.checkFinite(offsets.data, "animation")
         recorder?.record("offsets", offsets)
         return Animation(offsets: offsets, fps: config.fps)
     }

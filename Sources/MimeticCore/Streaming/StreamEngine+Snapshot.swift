@@ -7,7 +7,8 @@ extension StreamEngine {
     /// Where the header's Bools are (a tuple: computing it allocates nothing).
     static let flagOffsets = (MemoryLayout<StreamHeader>.offset(of: \StreamHeader.input.flushed)!,
                               MemoryLayout<StreamHeader>.offset(of: \StreamHeader.cnn.statisticsFrozen)!,
-                              MemoryLayout<StreamHeader>.offset(of: \StreamHeader.basisDeltaActive)!)
+                              MemoryLayout<StreamHeader>.offset(of: \StreamHeader.basisDeltaActive)!,
+                              MemoryLayout<StreamHeader>.offset(of: \StreamHeader.faulted)!)
 
     /// Copies the whole state out.
     public func snapshot(into buffer: UnsafeMutableRawPointer, capacity: Int) throws {
@@ -45,7 +46,7 @@ extension StreamEngine {
     func problem(_ raw: UntrustedState) -> String? {
         let hdr = layout.header
         let flags = Self.flagOffsets
-        guard raw.byte(hdr + flags.0) <= 1, raw.byte(hdr + flags.1) <= 1, raw.byte(hdr + flags.2) <= 1 else {
+        guard raw.byte(hdr + flags.0) <= 1, raw.byte(hdr + flags.1) <= 1, raw.byte(hdr + flags.2) <= 1, raw.byte(hdr + flags.3) <= 1 else {
             return "a flag is neither 0 nor 1"
         }
         let h = raw.base.loadUnaligned(fromByteOffset: hdr, as: StreamHeader.self)

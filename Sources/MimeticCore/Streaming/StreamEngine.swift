@@ -113,6 +113,7 @@ public final class StreamEngine: @unchecked Sendable {
         h.pointee.layoutHash = layout.hash
         h.pointee.checksum = 0
         h.pointee.framesDecoded = 0
+        h.pointee.faulted = false
         h.pointee.encoderSeconds = 0
         h.pointee.decoderSeconds = 0
         input.reset()
@@ -195,6 +196,9 @@ public final class StreamEngine: @unchecked Sendable {
             throw MimeticError.bufferTooSmall("frame buffer holds \(capacity) floats; a frame has \(layout.outputSize) (3 x \(layout.outputSize / 3) vertices)")
         }
         process()
+        guard !header.pointee.faulted else {
+            throw MimeticError.invalidModel("the model produced a non-finite frame (its weights overflow float32 arithmetic: a corrupt or hostile model file); reset the stream")
+        }
         guard let r = queue.pop(into: offsets) else { return nil }
         return StreamFrameInfo(frameIndex: r.frameIndex, timestampSeconds: Double(r.frameIndex) / Double(layout.fps),
                                timestampSamples: r.frameIndex * params.sampleRate / layout.fps,
@@ -277,6 +281,10 @@ public final class StreamEngine: @unchecked Sendable {
         let out = queue.nextSlot
         fd.decode(decoderState, position: k, audio: audio, offsets: out, basisDelta: basisDelta)
         if isOnly { fd.finishSingleFrameUtterance(decoderState, offsets: out, basisDelta: basisDelta) }
+        if !Vec.allFinite(out, count: layout.outputSize) {
+            h.pointee.faulted = true
+            out.update(repeating: 0, count: layout.outputSize)
+        }
         let latency = Double(h.pointee.input.samplesPushed) / Double(params.sampleRate) - Double(k) / Double(layout.fps)
         queue.append(FrameQueue.Record(frameIndex: k, latency: latency, isFinal: isFinal))
         h.pointee.framesDecoded = k + 1

@@ -14,6 +14,8 @@ struct StreamHeader {
     var framesDecoded: Int
     /// The basis-delta region holds a persona's motion-basis change in use.
     var basisDeltaActive: Bool
+    /// A frame came out non-finite (a model whose arithmetic overflows): pulls fail until reset.
+    var faulted: Bool
     var encoderSeconds: Double
     var decoderSeconds: Double
 
