@@ -275,7 +275,7 @@ MIMETIC_API mimetic_status mimetic_stream_snapshot(const mimetic_stream *stream,
  * input: one whose checksum does not match, or whose counters, indices or values are not those of
  * a working stream (a hand-edited one re-sealed with its checksum, say), is refused with
  * MIMETIC_ERROR_INVALID_ARGUMENT and the stream is left as it was. Checking reads the whole
- * snapshot (about 1 ms per MiB); it allocates nothing. */
+ * snapshot and allocates nothing (1.6 ms for the default model's 3.9 MiB state; a snapshot 1.5 ms). */
 MIMETIC_API mimetic_status mimetic_stream_restore(mimetic_stream *stream, const void *buffer, size_t size);
 
 /* Run-time style changes; they apply from the next computed frame. */

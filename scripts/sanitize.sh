@@ -2,7 +2,9 @@
 # The tests under the sanitizers, each build in its own scratch folder:
 #   address   - the C ABI tests (model, persona, untrusted input) against an ASan libMimetic;
 #               with --swift also the Swift tests (swift test --sanitize=address)
-#   undefined - the same under UBSan
+#   undefined - the same under UBSan: the C code (the small-product kernel, the C tests) is
+#               instrumented; Swift has no -sanitize=undefined on Linux, and its own checks
+#               (overflow, bounds, exclusivity) already trap in the debug build used here
 #   thread    - several threads each running streams of one shared model (TSan)
 #   scripts/sanitize.sh [--swift] [address|undefined|thread ...]   (default: all three)
 # test_stream_abi is not among them: it interposes malloc to count allocations, which a
@@ -19,21 +21,24 @@ F_W2V=Tests/Fixtures/faceformer_vocaset.model.safetensors
 for kind in "${KINDS[@]}"; do
     scratch=".build-$kind"
     echo "== $kind: libMimetic ($scratch)"
-    swift build --scratch-path "$scratch" --sanitize="$kind" --product Mimetic
-    BIN="$(swift build --scratch-path "$scratch" --sanitize="$kind" --show-bin-path)"
+    if [ "$kind" = undefined ]; then sflags=(-Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=all); else sflags=(--sanitize="$kind"); fi
+    swift build --scratch-path "$scratch" "${sflags[@]}" --product Mimetic
+    BIN="$(swift build --scratch-path "$scratch" "${sflags[@]}" --show-bin-path)"
     out="$scratch/ctest"; mkdir -p "$out"
     cflags=(-std=c99 -g -O1 -Wall -Wextra -Werror -pedantic -Iinclude "-fsanitize=$kind" -fno-sanitize-recover=all)
     export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 TSAN_OPTIONS=halt_on_error=1
     if [ "$kind" = thread ]; then
+        # TSan's runtime intercepts libdispatch, which the Swift toolchain ships.
+        swiftlib="$(dirname "$CLANG")/../lib/swift/linux"
         "$CLANG" "${cflags[@]}" -D_POSIX_C_SOURCE=200809L Tests/C/bench_threads.c -L"$BIN" -lMimetic -lm -lpthread \
-            -Wl,-rpath,"$PWD/$BIN" -o "$out/bench_threads"
+            -L"$swiftlib" -ldispatch -lBlocksRuntime -Wl,-rpath,"$BIN" -Wl,-rpath,"$swiftlib" -o "$out/bench_threads"
         echo "== thread: 4 threads x one stream each, real-time encoder and wav2vec 2.0 models"
         "$out/bench_threads" "$F_RT" 4 0.5 1
         "$out/bench_threads" "$F_W2V" 4 0.5 1
         continue
     fi
     for t in test_model_abi test_persona_abi test_untrusted_input; do
-        "$CLANG" "${cflags[@]}" "Tests/C/$t.c" -L"$BIN" -lMimetic -lm -Wl,-rpath,"$PWD/$BIN" -o "$out/$t"
+        "$CLANG" "${cflags[@]}" "Tests/C/$t.c" -L"$BIN" -lMimetic -lm -Wl,-rpath,"$BIN" -o "$out/$t"
     done
     echo "== $kind: C ABI tests"
     "$out/test_model_abi" "$F_W2V"
@@ -43,7 +48,7 @@ for kind in "${KINDS[@]}"; do
     "$out/test_untrusted_input" "$F_W2V" models/default.safetensors Tests/Fixtures/imitator_style.model.safetensors
     if [ $SWIFT_TESTS = 1 ]; then
         echo "== $kind: Swift tests"
-        swift test --scratch-path "$scratch" --sanitize="$kind" 2>&1 | tee "$scratch/swift-test.log" | grep -E "error|Executed .* tests" | tail -3
+        swift test --scratch-path "$scratch" "${sflags[@]}" 2>&1 | tee "$scratch/swift-test.log" | grep -E "error|Executed .* tests" | tail -3
         grep -q "with 0 failures" "$scratch/swift-test.log"
     fi
 done

@@ -25,12 +25,6 @@ cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/C/test_persona_abi.c
 .build/ctest/test_persona_abi Tests/Fixtures/imitator_zeros.model.safetensors Tests/Fixtures/imitator_style.model.safetensors \
    Tests/Fixtures/mimic_conv.model.safetensors
 
-echo "== Untrusted input through the C ABI: snapshots, model files, sizes, the is_final contract, personas"
-cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/C/test_untrusted_input.c \
-   -L"$BIN" -lMimetic -lm -Wl,-rpath,"$BIN" -o .build/ctest/test_untrusted_input
-.build/ctest/test_untrusted_input Tests/Fixtures/faceformer_vocaset.model.safetensors models/default.safetensors \
-   Tests/Fixtures/imitator_style.model.safetensors
-
 echo "== C stream ABI test against the release library (allocation and lock counting)"
 swift build -c release --product Mimetic
 RBIN="$(swift build -c release --show-bin-path)"
@@ -38,6 +32,12 @@ cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/C/test_stream_abi.c 
    -L"$RBIN" -lMimetic -lm -lpthread -ldl -Wl,-rpath,"$RBIN" -o .build/ctest/test_stream_abi
 .build/ctest/test_stream_abi Tests/Fixtures/faceformer_vocaset.model.safetensors Tests/Fixtures/mimic_conv.model.safetensors \
     Tests/Fixtures/realtime_imitator.model.safetensors
+
+echo "== Untrusted input through the C ABI (release library): snapshots, model files, sizes, the is_final contract, personas"
+cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/C/test_untrusted_input.c \
+   -L"$RBIN" -lMimetic -lm -Wl,-rpath,"$RBIN" -o .build/ctest/test_untrusted_input
+.build/ctest/test_untrusted_input Tests/Fixtures/faceformer_vocaset.model.safetensors models/default.safetensors \
+   Tests/Fixtures/imitator_style.model.safetensors
 
 echo "== C++ binding (RAII header) and the engine-style example"
 make cpp-test
@@ -59,3 +59,7 @@ echo "== Python: tools and the ctypes binding (pytest)"
 "$PYTHON" -m pip install -q --no-deps --no-build-isolation -e ./tools
 MIMETIC_LIBRARY="$BIN/libMimetic.so" MIMETIC_REQUIRE_STREAMING=1 MIMETIC_BIN="$BIN/mimetic" \
     "$PYTHON" -m pytest -q tools/tests bindings/python/tests
+
+echo "== Reliability: the C ABI tests under AddressSanitizer, and a short fuzzing pass (make fuzz, FUZZ_SECONDS=20)"
+bash scripts/sanitize.sh address
+FUZZ_SECONDS="${FUZZ_SECONDS:-20}" bash scripts/fuzz.sh

@@ -42,7 +42,7 @@ final class NumericsTests: XCTestCase {
         XCTAssertEqual(Array(s6.suffix(2)), [ALiBi.slopes(heads: 8)[0], ALiBi.slopes(heads: 8)[2]])
     }
 
-    /// pitfalls.md #1: the originals compute frame counts in float64.
+    /// docs/reference-notes.md, pitfall 1: the originals compute frame counts in float64.
     func testFrameCountsFollowPythonFloatArithmetic() {
         XCTAssertEqual(FrameAlignment.interpolatedFrames(cnnFrames: 205, fps: 30, offset: 0), 122)
         XCTAssertEqual(FrameAlignment.interpolatedFrames(cnnFrames: 845, fps: 30, offset: 0), 506)

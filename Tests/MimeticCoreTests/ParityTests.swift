@@ -6,7 +6,7 @@ import XCTest
 ///
 /// Tolerance: 1e-4 of each stage's scale (max |ref|). A correct float32 port lands near 1e-6;
 /// the smallest real bug seen in a port (a missing periodic attention bias) gives ~7e-3
-/// (shared/reference/pitfalls.md), so the bound separates the two by more than an order of
+/// (docs/reference-notes.md, "Pitfalls"), so the bound separates the two by more than an order of
 /// magnitude on each side.
 final class ParityTests: XCTestCase {
     static let tolerance: Float = 1e-4

@@ -188,10 +188,10 @@ extension IncrementalCNN {
             // Every complete output is consumed as soon as it can be: fewer rows than the kernel remain.
             let held = raw.int(offset(r.stagingCounts) + 8 * i)
             guard (0..<layer.conv.kernel).contains(held) else { return "CNN layer \(i) holds \(held) input rows (at most \(layer.conv.kernel - 1))" }
-            if let j = raw.firstNonFinite(floatsAt: offset(r.staging[i]), count: held * inCh) { return "CNN layer \(i) input value \(j) is not finite" }
+            if let j = raw.firstNonFinite(floatsAt: offset(r.staging[i]), count: held * inCh) { return "CNN layer \(i) input value \(j) is out of range" }
             inCh = layer.conv.outChannels
         }
-        if let j = raw.firstNonFinite(floatsAt: offset(r.frames), count: s.count * channels) { return "CNN frame value \(j) is not finite" }
+        if let j = raw.firstNonFinite(floatsAt: offset(r.frames), count: s.count * channels) { return "CNN frame value \(j) is out of range" }
         return nil
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Imitator's personalisation (Thambiraja et al. 2023, §3.8 of the reference notes): the viseme
+/// Imitator's personalisation (Thambiraja et al. 2023; docs/reference-notes.md, "Imitator's personalisation"): the viseme
 /// features of the reference audio are computed once with the frozen generalized model; then
 /// Adam optimises the style vector (stage 1), then the style vector and the motion basis
 /// (stage 2), keeping the parameters with the lowest held-out loss.

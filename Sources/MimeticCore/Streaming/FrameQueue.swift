@@ -72,7 +72,7 @@ extension FrameQueue {
             guard raw.int(at) == nextFrame - s.count + i else { return "queued frame \(i) has index \(raw.int(at)), expected \(nextFrame - s.count + i)" }
             guard raw.double(at + MemoryLayout<Record>.offset(of: \Record.latency)!).isFinite, raw.byte(at + finalOffset) <= 1 else { return "queued frame \(i) has a corrupt record" }
             if let j = raw.firstNonFinite(floatsAt: offsetsOffset + 4 * slot * frameSize, count: frameSize) {
-                return "queued frame \(i): offset \(j) is not finite"
+                return "queued frame \(i): offset \(j) is out of range"
             }
         }
         return nil

@@ -128,7 +128,7 @@ extension RealtimeEncoderStream {
             guard produced == expected, held == l.leftPad + previous - l.stride * produced, (0...r.stagingRows[i]).contains(held) else {
                 return "real-time encoder layer \(i): \(held) rows held, \(produced) produced after \(framesDone) frames"
             }
-            if let j = raw.firstNonFinite(floatsAt: offset(r.staging[i]), count: held * l.inChannels) { return "real-time encoder layer \(i) input value \(j) is not finite" }
+            if let j = raw.firstNonFinite(floatsAt: offset(r.staging[i]), count: held * l.inChannels) { return "real-time encoder layer \(i) input value \(j) is out of range" }
             previous = produced
         }
         return nil

@@ -67,11 +67,11 @@ extension StreamEngine {
         // The decoder: everything but its scratch (rewritten before it is read) must be finite.
         let fd = model.frameDecoder.layout
         let ds = layout.decoderState
-        if let i = raw.firstNonFinite(floatsAt: ds, count: fd.scratch) { return "decoder state value \(i) is not finite" }
-        if let i = raw.firstNonFinite(floatsAt: ds + 4 * fd.token, count: fd.head - fd.token) { return "decoder state value \(fd.token + i) is not finite" }
-        if let i = raw.firstNonFinite(floatsAt: ds + 4 * fd.first, count: fd.floats - fd.first) { return "decoder state value \(fd.first + i) is not finite" }
+        if let i = raw.firstNonFinite(floatsAt: ds, count: fd.scratch) { return "decoder state value \(i) is out of range" }
+        if let i = raw.firstNonFinite(floatsAt: ds + 4 * fd.token, count: fd.head - fd.token) { return "decoder state value \(fd.token + i) is out of range" }
+        if let i = raw.firstNonFinite(floatsAt: ds + 4 * fd.first, count: fd.floats - fd.first) { return "decoder state value \(fd.first + i) is out of range" }
         if h.basisDeltaActive, let i = raw.firstNonFinite(floatsAt: layout.basisDelta, count: layout.outputSize * (model.config.decoder.d_model + 1)) {
-            return "persona basis value \(i) is not finite"
+            return "persona basis value \(i) is out of range"
         }
         return nil
     }

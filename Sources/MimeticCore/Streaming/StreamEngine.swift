@@ -197,7 +197,7 @@ public final class StreamEngine: @unchecked Sendable {
         }
         process()
         guard !header.pointee.faulted else {
-            throw MimeticError.invalidModel("the model produced a non-finite frame (its weights overflow float32 arithmetic: a corrupt or hostile model file); reset the stream")
+            throw MimeticError.invalidModel("a frame came out non-finite: the model's weights overflow float32 arithmetic (a corrupt or hostile model file); reset the stream")
         }
         guard let r = queue.pop(into: offsets) else { return nil }
         return StreamFrameInfo(frameIndex: r.frameIndex, timestampSeconds: Double(r.frameIndex) / Double(layout.fps),

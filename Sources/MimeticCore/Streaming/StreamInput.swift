@@ -114,9 +114,11 @@ extension StreamInput {
         }
         if let r = resampler {
             if let p = r.problem(s.resampler) { return "input " + p }
-            if let i = raw.firstNonFinite(floatsAt: historyOffset, count: r.historyCapacity) { return "resampler history sample \(i) is not finite" }
+            if let i = raw.firstNonFinite(floatsAt: historyOffset, count: r.historyCapacity, limit: UntrustedState.audioLimit) {
+                return "resampler history sample \(i) is out of range"
+            }
         }
-        if let i = raw.firstNonFinite(floatsAt: audioOffset, count: s.count) { return "buffered audio sample \(i) is not finite" }
+        if let i = raw.firstNonFinite(floatsAt: audioOffset, count: s.count, limit: UntrustedState.audioLimit) { return "buffered audio sample \(i) is out of range" }
         return nil
     }
 }

@@ -9,14 +9,21 @@ struct UntrustedState {
     func double(_ offset: Int) -> Double { base.loadUnaligned(fromByteOffset: offset, as: Double.self) }
     func byte(_ offset: Int) -> UInt8 { base.load(fromByteOffset: offset, as: UInt8.self) }
 
-    /// The first of `n` floats at `offset` that is NaN or ±Inf, or nil.
-    func firstNonFinite(floatsAt offset: Int, count n: Int) -> Int? {
-        for i in 0..<n {
-            let bits = base.loadUnaligned(fromByteOffset: offset + 4 * i, as: UInt32.self)
-            if bits & 0x7f80_0000 == 0x7f80_0000 { return i }
+    /// The first of `n` floats at `offset` that is NaN, ±Inf or larger in magnitude than `limit`,
+    /// or nil. The default limit is far above anything a working stream holds (its values are
+    /// normalised activations, samples, metres) and far enough below float32's range that
+    /// arithmetic on restored values cannot overflow into NaN.
+    func firstNonFinite(floatsAt offset: Int, count n: Int, limit: Float = UntrustedState.magnitudeLimit) -> Int? {
+        let most = limit.bitPattern   // |x| ≤ limit ⇔ its bits without the sign are ≤ limit's (NaN and Inf are above)
+        for i in 0..<n where base.loadUnaligned(fromByteOffset: offset + 4 * i, as: UInt32.self) & 0x7fff_ffff > most {
+            return i
         }
         return nil
     }
+
+    static let magnitudeLimit: Float = 1e8
+    /// Buffered audio is repaired input (|x| ≤ 1) after the resampler's ripple.
+    static let audioLimit: Float = 4
 
     func allFinite(doublesAt offset: Int, count n: Int) -> Bool {
         for i in 0..<n where !double(offset + 8 * i).isFinite { return false }
