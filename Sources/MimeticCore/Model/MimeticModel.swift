@@ -29,7 +29,7 @@ public final class MimeticModel: @unchecked Sendable {
     let alignment: FrameAlignment
     /// Audio-feature rows per motion frame (two for BIWI's "pairs" alignment).
     var keysPerFrame: Int { alignment.featureRowsPerFrame }
-    /// The alignment mode as model files name it ("interpolate", "pairs", "conv", "native").
+    /// How model files name this alignment ("interpolate", "pairs", "conv", "native").
     public var alignmentName: String { alignment.name }
 
     enum Head {
