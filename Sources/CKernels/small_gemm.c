@@ -16,7 +16,8 @@ typedef float v8f __attribute__((vector_size(32)));
 #if defined(__x86_64__) && defined(__ELF__)
 __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #endif
-void mimetic_gemm_nt_small(int m, int n, int k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+__attribute__((visibility("hidden")))
+void small_gemm_nt(int m, int n, int k, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
                            float *c, ptrdiff_t ldc, float beta) {
     int i, j = 0, p;
     for (; j + 4 <= n; j += 4) {

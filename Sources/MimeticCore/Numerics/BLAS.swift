@@ -25,7 +25,7 @@ enum BLAS {
                        alpha: Float = 1, beta: Float = 0) {
         if m == 0 || n == 0 { return }
         if m <= smallRows, alpha == 1 {
-            mimetic_gemm_nt_small(Int32(m), Int32(n), Int32(k), a, lda, b, ldb, c, ldc, beta)
+            small_gemm_nt(Int32(m), Int32(n), Int32(k), a, lda, b, ldb, c, ldc, beta)
             return
         }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
