@@ -45,7 +45,8 @@ for kind in "${KINDS[@]}"; do
     "$out/test_model_abi" Tests/Fixtures/mimic_conv.model.safetensors
     "$out/test_persona_abi" Tests/Fixtures/imitator_zeros.model.safetensors Tests/Fixtures/imitator_style.model.safetensors \
         Tests/Fixtures/mimic_conv.model.safetensors
-    "$out/test_untrusted_input" "$F_W2V" models/default.safetensors Tests/Fixtures/imitator_style.model.safetensors
+    "$out/test_untrusted_input" "$F_W2V" models/default.safetensors Tests/Fixtures/imitator_style.model.safetensors \
+        Tests/Fuzz/regressions/model-huge-weights.safetensors
     if [ $SWIFT_TESTS = 1 ]; then
         echo "== $kind: Swift tests"
         swift test --scratch-path "$scratch" "${sflags[@]}" 2>&1 | tee "$scratch/swift-test.log" | grep -E "error|Executed .* tests" | tail -3

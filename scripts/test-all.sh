@@ -37,7 +37,7 @@ echo "== Untrusted input through the C ABI (release library): snapshots, model f
 cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/C/test_untrusted_input.c \
    -L"$RBIN" -lMimetic -lm -Wl,-rpath,"$RBIN" -o .build/ctest/test_untrusted_input
 .build/ctest/test_untrusted_input Tests/Fixtures/faceformer_vocaset.model.safetensors models/default.safetensors \
-   Tests/Fixtures/imitator_style.model.safetensors
+   Tests/Fixtures/imitator_style.model.safetensors Tests/Fuzz/regressions/model-huge-weights.safetensors
 
 echo "== C++ binding (RAII header) and the engine-style example"
 make cpp-test

@@ -3,8 +3,9 @@
  * have, the is_final contract, personas with non-finite values. Each case is a regression test
  * of a failure an independent client found: it crashed, hung, wrote outside the state buffer,
  * emitted NaN or returned OK for nonsense before.
- * Usage: test_untrusted_input WAV2VEC_MODEL REALTIME_F16_MODEL IMITATOR_MODEL
- * (a wav2vec 2.0 model in F32, a real-time-encoder model in F16, an Imitator model) */
+ * Usage: test_untrusted_input WAV2VEC_MODEL REALTIME_F16_MODEL IMITATOR_MODEL [OVERFLOWING_MODEL]
+ * (a wav2vec 2.0 model in F32, a real-time-encoder model in F16, an Imitator model; a model whose
+ * finite but huge weights overflow float32, e.g. Tests/Fuzz/regressions/model-huge-weights.safetensors) */
 #include "mimetic.h"
 
 #include <math.h>
@@ -362,6 +363,39 @@ static void test_contract(const char *path, const char *imitator_path) {
     }
 }
 
+/* 2b. A model that loads (every weight finite) but whose arithmetic overflows: its frames are
+ *     refused with a message, never handed out as NaN. */
+static void test_overflowing_model(const char *path) {
+    mimetic_model *m = NULL;
+    mimetic_stream_params p;
+    mimetic_stream *s;
+    float chunk[160], *frame;
+    int st = MIMETIC_OK, i, c, nan = 0, out;
+    long frames = 0;
+    printf("== a model whose arithmetic overflows (%s)\n", path);
+    CHECK(mimetic_model_load(path, &m) == MIMETIC_OK, "load: %s", mimetic_last_error());
+    if (!m) return;
+    out = output_size(m);
+    frame = malloc(sizeof(float) * (size_t)out);
+    mimetic_stream_params_init(&p);
+    mimetic_stream_create(m, &p, NULL, 0, &s);
+    for (i = 0; i < 50 && (st == MIMETIC_OK || st == MIMETIC_ERROR_NOT_READY); ++i) {
+        for (c = 0; c < 160; ++c) chunk[c] = tone(i * 160 + c, 16000);
+        mimetic_stream_push_audio(s, chunk, 160);
+        while ((st = mimetic_stream_pull_frame(s, frame, (size_t)out, NULL)) == MIMETIC_OK) {
+            ++frames;
+            for (c = 0; c < out; ++c) if (!isfinite(frame[c])) nan = 1;
+        }
+    }
+    CHECK(st == MIMETIC_ERROR_INVALID_MODEL && strstr(mimetic_last_error(), "non-finite"), "pull refuses the overflowing frame: %d %s", st, mimetic_last_error());
+    CHECK(!nan, "no NaN frame was handed out (%ld frames before the refusal)", frames);
+    printf("  %ld frames, then: %s\n", frames, mimetic_last_error());
+    CHECK(mimetic_stream_reset(s) == MIMETIC_OK && mimetic_stream_pull_frame(s, frame, (size_t)out, NULL) == MIMETIC_ERROR_NOT_READY, "reset clears the fault");
+    mimetic_stream_free(s);
+    mimetic_model_free(m);
+    free(frame);
+}
+
 int main(int argc, char **argv) {
     if (argc < 4) { printf("usage: %s WAV2VEC_MODEL REALTIME_F16_MODEL IMITATOR_MODEL\n", argv[0]); return 2; }
     srand(7);
@@ -371,6 +405,7 @@ int main(int argc, char **argv) {
     test_sizes(argv[1]);
     test_contract(argv[2], argv[3]);
     test_contract(argv[1], argv[3]);
+    if (argc > 4) test_overflowing_model(argv[4]);
     printf("%d passed, %d failed\n", passes, failures);
     return failures ? 1 : 0;
 }
