@@ -22,7 +22,7 @@ swift build "${FLAGS[@]}" --product MimeticFuzzTargets
 BIN="$SCRATCH/release"
 mkdir -p "$SCRATCH/fuzz" "$SCRATCH/crashes"
 for h in wav npy persona model restore stream; do
-    "$CLANG" -g -O1 -fsanitize=fuzzer,address -Iinclude "Tests/Fuzz/fuzz_$h.c" -L"$BIN" -lMimetic -lMimeticFuzzTargets \
+    "$CLANG" -g -O1 -fsanitize=fuzzer,address -Iinclude -ITests/C "Tests/Fuzz/fuzz_$h.c" -L"$BIN" -lMimetic -lMimeticFuzzTargets \
         -Wl,-rpath,"$PWD/$BIN" -o "$SCRATCH/fuzz/fuzz_$h"
 done
 

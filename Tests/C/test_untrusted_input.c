@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "snapshot_seal.h"
+
 static int failures = 0, passes = 0;
 #define CHECK(cond, ...) do { if (cond) { ++passes; } else { ++failures; printf("FAIL %s:%d: ", __FILE__, __LINE__); printf(__VA_ARGS__); printf("\n"); } } while (0)
 
@@ -73,18 +75,6 @@ static unsigned char *tensor_data_typed(unsigned char *file, const char *name, s
     return file + 8 + hl + a;
 }
 
-/* FNV-1a over 8-byte words with the checksum word (bytes 16..23) as zero: the header's definition. */
-static void seal(unsigned char *snap, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ull, w;
-    size_t i, j;
-    for (i = 0; i < n; i += 8) {
-        w = 0;
-        for (j = 0; j < 8 && i + j < n; ++j) w |= (uint64_t)snap[i + j] << (8 * j);
-        if (i == 16) w = 0;
-        h = (h ^ w) * 0x100000001b3ull;
-    }
-    for (j = 0; j < 8; ++j) snap[16 + j] = (unsigned char)(h >> (8 * j));
-}
 
 static float tone(long i, int rate) { return 0.3f * (float)sin(6.2831853 * 220.0 * (double)i / rate) * (float)(0.6 + 0.4 * sin((double)i / rate * 9)); }
 
@@ -155,7 +145,7 @@ static void test_snapshots(const char *path, int rate) {
             if (memcmp(bad, snap, bytes) == 0) continue;
             if (mimetic_stream_restore(s, bad, bytes) != MIMETIC_OK) ++refused_plain;
             /* The same edit, re-sealed: only the bounds checks stand in the way now. */
-            seal(bad, bytes);
+            snapshot_seal(bad, bytes);
             if (mimetic_stream_restore(s, bad, bytes) != MIMETIC_OK) { ++refused_sealed; }
             else {
                 ++sealed_ok;
@@ -178,7 +168,7 @@ static void test_snapshots(const char *path, int rate) {
     for (off = 0; off < bytes; ++off) bad[off] = (unsigned char)(rand() & 0xff);
     CHECK(mimetic_stream_restore(s, bad, bytes) == MIMETIC_ERROR_INVALID_ARGUMENT, "random bytes");
     memcpy(bad, snap, 24);
-    seal(bad, bytes);
+    snapshot_seal(bad, bytes);
     CHECK(mimetic_stream_restore(s, bad, bytes) == MIMETIC_ERROR_INVALID_ARGUMENT, "random body with a valid header and checksum: %s", mimetic_last_error());
     free(snap);
     free(bad);

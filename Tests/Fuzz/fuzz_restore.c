@@ -6,6 +6,8 @@
 
 #include <string.h>
 
+#include "snapshot_seal.h"
+
 static mimetic_stream *stream;
 static unsigned char *good, *edited;
 static size_t bytes;
@@ -22,17 +24,6 @@ static void feed(mimetic_stream *s, long samples) {
     }
 }
 
-static void seal(unsigned char *snap, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ull, w;
-    size_t i, j;
-    for (i = 0; i < n; i += 8) {
-        w = 0;
-        for (j = 0; j < 8 && i + j < n; ++j) w |= (uint64_t)snap[i + j] << (8 * j);
-        if (i == 16) w = 0;
-        h = (h ^ w) * 0x100000001b3ull;
-    }
-    for (j = 0; j < 8; ++j) snap[16 + j] = (unsigned char)(h >> (8 * j));
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t k;
@@ -55,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         memcpy(&off, data + k, 4);
         memcpy(edited + (off % (bytes - 8)), data + k + 4, 8);
     }
-    if (size % 12 != 1) seal(edited, bytes);   /* now and then an unsealed one */
+    if (size % 12 != 1) snapshot_seal(edited, bytes);   /* now and then an unsealed one */
     if (mimetic_stream_restore(stream, edited, bytes) == MIMETIC_OK) {
         feed(stream, 2400);
         mimetic_stream_flush(stream);
