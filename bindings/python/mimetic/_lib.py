@@ -186,6 +186,7 @@ _STREAM_FUNCTIONS = {
     "mimetic_stream_pull_frame": (_enum_t, [c_stream_p, c_float_p, ctypes.c_size_t, ctypes.POINTER(FrameInfoC)]),
     "mimetic_stream_flush": (_enum_t, [c_stream_p]),
     "mimetic_stream_reset": (_enum_t, [c_stream_p]),
+    "mimetic_stream_is_complete": (_enum_t, [c_stream_p, ctypes.POINTER(ctypes.c_int32)]),
     "mimetic_stream_snapshot": (_enum_t, [c_stream_p, ctypes.c_void_p, ctypes.c_size_t]),
     "mimetic_stream_restore": (_enum_t, [c_stream_p, ctypes.c_void_p, ctypes.c_size_t]),
     "mimetic_stream_set_style_slot": (_enum_t, [c_stream_p, ctypes.c_int32]),

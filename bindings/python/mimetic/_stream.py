@@ -440,6 +440,17 @@ class Stream:
         with self._lock:
             check(function("mimetic_stream_flush")(self._require_open()), "mimetic_stream_flush")
 
+    @property
+    def is_complete(self) -> bool:
+        """True once the utterance is over: flushed, and every one of its frames pulled (a
+        real-time-encoder stream can hand out its last frame before the flush, without
+        ``is_final``)."""
+        done = ctypes.c_int32()
+        with self._lock:
+            h = self._require_open()
+            check(function("mimetic_stream_is_complete")(h, ctypes.byref(done)), "mimetic_stream_is_complete")
+        return bool(done.value)
+
     def reset(self) -> None:
         """Forgets all audio and frames (frame indices restart at 0); the style is kept."""
         with self._lock:

@@ -45,11 +45,13 @@ def run(model: mimetic.Model, audio: np.ndarray, pieces=None, pull_between: bool
                 o, i = s.pull_all()
                 got.append(o)
                 infos += i
+        assert not s.is_complete
         s.flush()
         o, i = s.pull_all()
         got.append(o)
         infos += i
         assert s.pull() is None
+        assert s.is_complete
         return np.concatenate(got), infos
 
 
@@ -716,7 +718,11 @@ def test_state_buffer_in_place(vocaset, audio):
     with mimetic.Stream(vocaset, state_buffer=buf) as s:
         s.push(audio[:9000])
         s.frames_ready()
-        assert bytes(buf) == s.snapshot()  # the state lives in the caller's buffer
+        # The state lives in the caller's buffer: a snapshot is that buffer, sealed with its
+        # checksum in bytes 16..23 (0 in a live stream).
+        snap = s.snapshot()
+        assert bytes(buf)[:16] + bytes(buf)[24:] == snap[:16] + snap[24:]
+        assert bytes(buf)[16:24] == bytes(8) and snap[16:24] != bytes(8)
         s.push(audio[9000:])
         s.flush()
         o, _ = s.pull_all()
