@@ -77,7 +77,7 @@ CPP_OUT := $(RELEASE_SCRATCH)/cpp
 CXXFLAGS_CPP := -std=c++17 -O2 -Wall -Wextra -Werror -pthread -Iinclude -Ibindings/cpp
 
 lib:
-	$(SWIFT_RELEASE) --product Mimetic -Xlinker -soname=libMimetic.so.$(SOVERSION)
+	$(SWIFT_RELEASE) --product Mimetic -Xlinker -soname=libMimetic.so.$(SOVERSION) -Xlinker --version-script=$(abspath packaging/libMimetic.map)
 	@# The SONAME is libMimetic.so.0: a program linked against the build directory looks for it there.
 	ln -sf libMimetic.so $(RELEASE_BIN)/libMimetic.so.$(SOVERSION)
 

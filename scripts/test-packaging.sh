@@ -79,6 +79,10 @@ nm -D --defined-only "$LIB" | awk '{print $3}' >"$TMP/exports"
 swift_rt="$(grep -cE '^(swift_|_swift_|\$ss|\$s10Foundation|\$s20FoundationEssentials)' "$TMP/exports" || true)"
 [ "$swift_rt" = 0 ] && ok "no Swift runtime/stdlib/Foundation symbols exported ($(wc -l <"$TMP/exports") dynamic symbols)" \
     || fail "$swift_rt Swift runtime/stdlib symbols exported (would clash with another Swift runtime in the process)"
+# The version script (packaging/libMimetic.map) keeps every function but the C ABI local.
+nm -D --defined-only "$LIB" | awk '$2 ~ /^[TtWwi]$/ && $3 !~ /^mimetic_/ {print $3}' >"$TMP/other_functions"
+[ ! -s "$TMP/other_functions" ] && ok "no function but mimetic_* exported" \
+    || fail "$(wc -l <"$TMP/other_functions") non-ABI functions exported, e.g. $(head -3 "$TMP/other_functions" | tr '\n' ' ')"
 grep -E '^mimetic_' "$TMP/exports" | sort -u >"$TMP/c_exports"
 sed -n 's/^MIMETIC_API [^(]*[ *]\(mimetic_[a-z0-9_]*\)(.*/\1/p' include/mimetic.h | sort -u >"$TMP/declared"
 undeclared="$(comm -23 "$TMP/c_exports" "$TMP/declared" | tr '\n' ' ')"
