@@ -101,7 +101,11 @@ public enum ImitatorAdaptation {
         }
         if cancelled { throw MimeticError.cancelled }
         let basisChanged = options.basisSteps > 0
-        try MimeticModel.checkFinite(style + (basisChanged ? weight + bias : []), "adapted persona")
+        try MimeticModel.checkFinite(style, "adapted style")
+        if basisChanged {
+            try MimeticModel.checkFinite(weight, "adapted motion basis")
+            try MimeticModel.checkFinite(bias, "adapted motion basis")
+        }
         return Persona(
             style: style,
             basisWeightDelta: basisChanged ? zip(weight, originalWeight).map { ($0 - $1) * sigma } : nil,

@@ -64,7 +64,8 @@ struct RealtimeEncoderStream {
         let fe = rt.frontEnd
         // New mel frames, normalised, appended to the first layer's input.
         let nm = rt.config.n_mels
-        while s.pointee.melFrames < rt.melFrames(frames: t + 1) {
+        let mels = rt.melFrames(frames: t + 1)
+        while s.pointee.melFrames < mels {
             let j = s.pointee.melFrames
             precondition(fe.windowEnd(j) - fe.winLength >= s.pointee.audioBase || fe.windowEnd(j) - fe.winLength < 0,
                          "realtime stream: audio of mel frame \(j) was dropped")
