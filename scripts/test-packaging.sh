@@ -79,6 +79,22 @@ nm -D --defined-only "$LIB" | awk '{print $3}' >"$TMP/exports"
 swift_rt="$(grep -cE '^(swift_|_swift_|\$ss|\$s10Foundation|\$s20FoundationEssentials)' "$TMP/exports" || true)"
 [ "$swift_rt" = 0 ] && ok "no Swift runtime/stdlib/Foundation symbols exported ($(wc -l <"$TMP/exports") dynamic symbols)" \
     || fail "$swift_rt Swift runtime/stdlib symbols exported (would clash with another Swift runtime in the process)"
+# Only GLOBAL/WEAK definitions can be bound by another module; LOCAL entries left in .dynsym
+# (Swift type metadata the relocations name) cannot.
+global_exports="$(nm -D --defined-only "$LIB" | awk '$2 ~ /^[A-Z]$/' | wc -l)"
+[ "$global_exports" -le 60 ] && ok "$global_exports global dynamic symbols (goal <= 60)" \
+    || fail "$global_exports global dynamic symbols exported (goal <= 60)"
+# The lean library: no Foundation, hence no ICU data (34 MB), in the core (issue 11).
+stripped_bytes="$(strip -o "$TMP/stripped.so" "$LIB" && stat -c %s "$TMP/stripped.so")"
+[ "$stripped_bytes" -le $((8 * 1024 * 1024)) ] && ok "stripped size $stripped_bytes bytes (goal <= 8 MiB; unstripped $(stat -c %s "$LIB"))" \
+    || fail "stripped size $stripped_bytes bytes is over 8 MiB"
+foundation_syms="$(nm "$LIB" | grep -cE '\$s10Foundation|\$s20FoundationEssentials|icudt|ucnv_open' || true)"
+[ "$foundation_syms" = 0 ] && ok "no Foundation or ICU code linked in" || fail "$foundation_syms Foundation/ICU symbols linked into libMimetic"
+if grep -rlE '^\s*(@_exported )?import (Foundation|FoundationEssentials|Dispatch)\b' Sources/MimeticCore Sources/Mimetic >"$TMP/foundation_importers"; then
+    fail "Foundation imported by the core or the ABI: $(tr '\n' ' ' <"$TMP/foundation_importers")"
+else
+    ok "neither MimeticCore nor the ABI imports Foundation or Dispatch"
+fi
 # The version script (packaging/libMimetic.map) keeps every function but the C ABI local.
 nm -D --defined-only "$LIB" | awk '$2 ~ /^[TtWwi]$/ && $3 !~ /^mimetic_/ {print $3}' >"$TMP/other_functions"
 [ ! -s "$TMP/other_functions" ] && ok "no function but mimetic_* exported" \

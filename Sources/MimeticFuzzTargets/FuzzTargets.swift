@@ -1,4 +1,3 @@
-import Foundation
 import MimeticCore
 
 // Fuzz entry points over the core's readers and every path a loaded model runs, built only by
@@ -20,7 +19,7 @@ private func requireFinite(_ x: [Float], _ what: String) {
 
 @_cdecl("mimetic_fuzz_wav")
 public func mimetic_fuzz_wav(_ p: UnsafePointer<UInt8>?, _ n: Int) -> Int32 {
-    guard let audio = try? readWAV(data: Data(bytes(p, n)), name: "fuzz") else { return 0 }
+    guard let audio = try? readWAV(data: bytes(p, n), name: "fuzz") else { return 0 }
     // What the CLI does next: mono samples to the encoder's rate.
     if audio.sampleRate != 16000, StreamingResampler.supportedRates.contains(audio.sampleRate), audio.samples.count < 1 << 20 {
         _ = resample(audio.samples, from: audio.sampleRate, to: 16000)
@@ -42,8 +41,8 @@ private nonisolated(unsafe) var personaModel: MimeticModel?
 @_cdecl("mimetic_fuzz_persona")
 public func mimetic_fuzz_persona(_ p: UnsafePointer<UInt8>?, _ n: Int) -> Int32 {
     if personaModel == nil {
-        guard let path = ProcessInfo.processInfo.environment["MIMETIC_FUZZ_MODEL"] else { fatalError("set MIMETIC_FUZZ_MODEL") }
-        personaModel = try! MimeticModel(path: path)
+        guard let variable = getenv("MIMETIC_FUZZ_MODEL") else { fatalError("set MIMETIC_FUZZ_MODEL") }
+        personaModel = try! MimeticModel(path: String(cString: variable))
     }
     let model = personaModel!
     guard let store = try? TensorStore(bytes: bytes(p, n)), let persona = try? Persona.load(store: store, for: model) else { return 0 }

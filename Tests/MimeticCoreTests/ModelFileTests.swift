@@ -81,6 +81,13 @@ final class ModelFileTests: XCTestCase {
     func testHeaderNotJSON() throws {
         var b = try fixtureBytes()
         b[8] = UInt8(ascii: "#")
+        expectInvalidModel(b, containing: "header is not valid JSON (unexpected character '#' at byte 0)")
+    }
+
+    func testHeaderJSONButNotAnObject() throws {
+        let json = Array("[1, 2]   ".utf8)
+        var b = withUnsafeBytes(of: UInt64(json.count).littleEndian) { Array($0) }
+        b += json
         expectInvalidModel(b, containing: "not a JSON object")
     }
 

@@ -1,4 +1,4 @@
-import Foundation
+import MimeticCore   // re-exports the C library (Platform/LibC.swift)
 
 /// The calling thread's last error message, kept as a C string that stays valid until the
 /// thread's next failure (the header's contract).

@@ -1,5 +1,5 @@
+import MimeticCore   // re-exports the C library (Platform/LibC.swift)
 import CMimeticABI
-import Foundation
 
 private var logLock = pthread_mutex_t()
 private let logLockReady: Void = { pthread_mutex_init(&logLock, nil) }()

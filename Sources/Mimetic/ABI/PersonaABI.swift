@@ -1,5 +1,4 @@
 import CMimeticABI
-import Foundation
 import MimeticCore
 
 /// The object behind a `mimetic_persona *`.

@@ -1,5 +1,4 @@
 import CMimeticABI
-import Foundation
 import MimeticCore
 
 /// The object behind a `mimetic_stream *`. It keeps its model's handle alive, and the model

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// The resampler's anti-aliasing / anti-imaging low-pass: an ideal
 /// (sinc) low-pass truncated by a Kaiser window, as a continuous function of
 /// the time offset in input samples.

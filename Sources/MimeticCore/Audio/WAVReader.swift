@@ -1,4 +1,3 @@
-import Foundation
 
 /// Decoded audio from a WAV file, mixed down to mono.
 public struct WAVAudio: Equatable {
@@ -21,7 +20,7 @@ public struct WAVAudio: Equatable {
 }
 
 public func readWAV(path: String) throws -> WAVAudio {
-    let bytes: Data
+    let bytes: [UInt8]
     do {
         bytes = try readFileBytes(atPath: path)
     } catch let failure as FileAccessFailure {
@@ -31,8 +30,13 @@ public func readWAV(path: String) throws -> WAVAudio {
 }
 
 /// Parses WAV bytes already in memory; `name` stands in for the path in errors.
-public func readWAV(data: Data, name: String) throws -> WAVAudio {
-    try data.withUnsafeBytes { try parseWAV($0, path: name) }
+public func readWAV(data: some Sequence<UInt8>, name: String) throws -> WAVAudio {
+    try Array(data).withUnsafeBytes { try parseWAV($0, path: name) }
+}
+
+/// Parses WAV bytes the caller owns (the C ABI's in-memory read), without copying them.
+public func readWAV(bytes: UnsafeRawBufferPointer, name: String) throws -> WAVAudio {
+    try parseWAV(bytes, path: name)
 }
 
 /// RIFF layout: "RIFF" <size> "WAVE", then chunks of <id> <size> <body>, each

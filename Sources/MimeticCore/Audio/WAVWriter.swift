@@ -1,4 +1,3 @@
-import Foundation
 
 /// Sample encodings `writeWAV` can produce.
 public enum WAVSampleFormat: Sendable {
@@ -24,8 +23,8 @@ public func writeWAV(
 /// The bytes `writeWAV` would write; `name` stands in for the path in errors.
 public func encodeWAV(
     samples: [Float], sampleRate: Int, format: WAVSampleFormat = .pcm16, name: String = "<memory>"
-) throws -> Data {
-    Data(try wavFileBytes(samples: samples, sampleRate: sampleRate, format: format, name: name))
+) throws -> [UInt8] {
+    try wavFileBytes(samples: samples, sampleRate: sampleRate, format: format, name: name)
 }
 
 private func wavFileBytes(

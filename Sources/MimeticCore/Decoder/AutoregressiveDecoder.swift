@@ -1,4 +1,3 @@
-import Foundation
 
 /// The one-layer (in the originals; any depth here) post-LN transformer decoder that all three
 /// families run autoregressively, computed incrementally.

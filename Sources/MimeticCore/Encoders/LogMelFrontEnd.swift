@@ -1,4 +1,3 @@
-import Foundation
 
 /// The fixed front end: windows of 16 kHz samples → log-mel rows, in float64 as the PyTorch module
 /// computes them (periodic Hann window, zero-padded real FFT, power, HTK triangles, log with a floor).
@@ -93,7 +92,7 @@ struct LogMelFrontEnd {
                 var s = 0.0
                 let f = bandFirst[b], o = bandOffset[b]
                 for i in 0..<bandCount[b] { s += wts[o + i] * power[f + i] }
-                out[b] = Float(Foundation.log(max(s, logFloor)))
+                out[b] = Float(Glibc.log(max(s, logFloor)))
             }
         }
     }

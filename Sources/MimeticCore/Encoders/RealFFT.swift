@@ -1,4 +1,3 @@
-import Foundation
 
 /// Power spectrum |rfft(x · w, n)|² of a real signal (zero-padded to n, a power of two) through a
 /// complex FFT of n/2 points, in float64.

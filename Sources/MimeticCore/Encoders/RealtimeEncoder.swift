@@ -1,4 +1,3 @@
-import Foundation
 
 /// The real-time encoder (`encoder.type` "realtime"): a log-mel front end and a causal (dilated)
 /// conv stack emitting one row per motion frame, defined so that a stream reproduces offline

@@ -1,4 +1,3 @@
-import Foundation
 
 /// One conv block of the real-time encoder over time-major rows, allocation-free: im2col of the
 /// (dilated, strided) taps into arena scratch, one GEMM, bias, LayerNorm, GELU, residual.

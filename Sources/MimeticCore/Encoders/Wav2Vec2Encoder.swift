@@ -1,4 +1,3 @@
-import Foundation
 
 /// wav2vec 2.0 (Baevski et al. 2020) as FaceFormer, Imitator and Mimic run it: a 7-layer conv
 /// feature encoder at 50 Hz, a feature projection, a convolutional relative positional embedding

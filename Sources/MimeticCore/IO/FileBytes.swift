@@ -1,10 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-import Foundation
-
 /// Why a whole-file read or write failed, in words from the C library
 /// ("No such file or directory", "Permission denied", ...). Each file format
 /// wraps this in its own error type so messages name the format as well.
@@ -12,10 +5,9 @@ struct FileAccessFailure: Error {
     var reason: String
 }
 
-/// Reads a whole file. Uses stdio rather than `Data(contentsOf:)` because on
-/// Linux Foundation's error text is often just "The operation could not be
-/// completed", while `strerror(errno)` says what actually went wrong.
-func readFileBytes(atPath path: String) throws -> Data {
+/// Reads a whole file through stdio, so that a failure says what actually went
+/// wrong (`strerror(errno)`).
+func readFileBytes(atPath path: String) throws -> [UInt8] {
     guard let file = fopen(path, "rb") else {
         throw FileAccessFailure(reason: String(cString: strerror(errno)))
     }
@@ -24,7 +16,7 @@ func readFileBytes(atPath path: String) throws -> Data {
     if fstat(fileno(file), &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
         throw FileAccessFailure(reason: "it is a directory")
     }
-    var bytes = Data()
+    var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
     while true {
         let count = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
@@ -57,6 +49,23 @@ func writeFileBytes(_ bytes: UnsafeRawBufferPointer, toPath path: String) throws
 
 func writeFileBytes(_ bytes: [UInt8], toPath path: String) throws {
     try bytes.withUnsafeBytes { try writeFileBytes($0, toPath: path) }
+}
+
+/// Writes a whole file so that a reader sees either the old file or the complete new one, never
+/// a part: into a temporary file beside it, then rename(2) over the target.
+func writeFileBytesAtomically(_ bytes: [UInt8], toPath path: String) throws {
+    let temporary = "\(path).tmp-\(getpid())"
+    do {
+        try writeFileBytes(bytes, toPath: temporary)
+    } catch {
+        unlink(temporary)
+        throw error
+    }
+    if rename(temporary, path) != 0 {
+        let reason = String(cString: strerror(errno))
+        unlink(temporary)
+        throw FileAccessFailure(reason: reason)
+    }
 }
 
 /// Creates a directory and any missing parents (like `mkdir -p`).

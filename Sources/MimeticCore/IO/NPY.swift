@@ -1,4 +1,3 @@
-import Foundation
 
 /// NumPy .npy files (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html):
 /// "\x93NUMPY", a version, a little-endian header length, a Python dict
@@ -49,7 +48,7 @@ public func writeNPY(path: String, data: [Float], shape: [Int]) throws {
 /// round to the nearest Float; int32 magnitudes above 2^24 lose precision).
 /// Bytes after the last element are ignored, as NumPy does.
 public func readNPY(path: String) throws -> (data: [Float], shape: [Int]) {
-    let bytes: Data
+    let bytes: [UInt8]
     do {
         bytes = try readFileBytes(atPath: path)
     } catch let failure as FileAccessFailure {

@@ -1,4 +1,3 @@
-import Foundation
 
 /// The header of a safetensors file, parsed and validated against the byte range it describes.
 ///
@@ -47,8 +46,13 @@ struct SafeTensorsHeader {
         guard 8 + n <= total else {
             throw MimeticError.invalidModel("\(source): header claims \(n) bytes but the file has only \(total - 8) after the length field (truncated file?)")
         }
-        let json = Data(bytes: bytes.baseAddress! + 8, count: n)
-        guard let object = try? JSONSerialization.jsonObject(with: json), let dict = object as? [String: Any] else {
+        let header: JSONValue
+        do {
+            header = try JSONValue(parsing: UnsafeRawBufferPointer(rebasing: bytes[8..<8 + n]))
+        } catch let error as JSONParseError {
+            throw MimeticError.invalidModel("\(source): the safetensors header is not valid JSON (\(error))")
+        }
+        guard let dict = header.objectValue else {
             throw MimeticError.invalidModel("\(source): the safetensors header is not a JSON object")
         }
         dataOffset = 8 + n
@@ -57,21 +61,20 @@ struct SafeTensorsHeader {
         var metadata: [String: String] = [:]
         for (name, value) in dict {
             if name == "__metadata__" {
-                guard let m = value as? [String: Any] else {
+                guard let m = value.objectValue else {
                     throw MimeticError.invalidModel("\(source): __metadata__ is not an object")
                 }
                 for (k, v) in m {
-                    guard let s = v as? String else {
+                    guard let s = v.stringValue else {
                         throw MimeticError.invalidModel("\(source): metadata value for '\(k)' is not a string")
                     }
                     metadata[k] = s
                 }
                 continue
             }
-            guard let info = value as? [String: Any],
-                  let dtypeName = info["dtype"] as? String,
-                  let shapeAny = info["shape"] as? [Any],
-                  let offsAny = info["data_offsets"] as? [Any], offsAny.count == 2 else {
+            guard let dtypeName = value["dtype"]?.stringValue,
+                  let shapeAny = value["shape"]?.arrayValue,
+                  let offsAny = value["data_offsets"]?.arrayValue, offsAny.count == 2 else {
                 throw MimeticError.invalidModel("\(source): tensor '\(name)' has a malformed header entry (needs dtype, shape, data_offsets)")
             }
             guard let dtype = DType(rawValue: dtypeName) else {
@@ -79,13 +82,13 @@ struct SafeTensorsHeader {
             }
             var shape: [Int] = []
             for d in shapeAny {
-                guard let v = (d as? NSNumber)?.intValue, v >= 0, v < (1 << 40) else {
-                    throw MimeticError.invalidModel("\(source): tensor '\(name)' has an invalid shape \(shapeAny)")
+                guard let v = d.intValue, v >= 0, v < (1 << 40) else {
+                    throw MimeticError.invalidModel("\(source): tensor '\(name)' has an invalid shape \(JSONValue.array(shapeAny).serialized)")
                 }
                 shape.append(v)
             }
-            guard let b = (offsAny[0] as? NSNumber)?.intValue, let e = (offsAny[1] as? NSNumber)?.intValue, b >= 0, e >= b else {
-                throw MimeticError.invalidModel("\(source): tensor '\(name)' has invalid data_offsets \(offsAny)")
+            guard let b = offsAny[0].intValue, let e = offsAny[1].intValue, b >= 0, e >= b else {
+                throw MimeticError.invalidModel("\(source): tensor '\(name)' has invalid data_offsets \(JSONValue.array(offsAny).serialized)")
             }
             guard e <= dataSize else {
                 throw MimeticError.invalidModel("\(source): tensor '\(name)' ends at byte \(e) of the data region, which has only \(dataSize) bytes (truncated file?)")

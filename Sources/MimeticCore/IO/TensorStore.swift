@@ -1,8 +1,3 @@
-import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The bytes of a model file, memory-mapped (or an owned copy for in-memory loads), with typed,
 /// validated access to its tensors by name. Aligned float32 tensors are used in place: loading a
 /// model copies nothing but float16/bfloat16 tensors, which are widened once.

@@ -1,4 +1,3 @@
-import Foundation
 
 /// The per-head slopes of ALiBi (Press et al. 2022), as FaceFormer builds them: for a power of two
 /// n, a geometric sequence starting at 2^(-8/n); otherwise the power-of-two set below n followed by

@@ -1,4 +1,3 @@
-import Foundation
 
 /// 1-D convolution over time-major activations ([time, channels]) as GEMM.
 ///

@@ -1,4 +1,3 @@
-import Foundation
 
 /// A loaded speech-to-face model: immutable after loading, so any number of threads may run it.
 ///

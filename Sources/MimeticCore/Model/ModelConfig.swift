@@ -1,4 +1,3 @@
-import Foundation
 
 /// The architecture config stored as JSON in a model file's `mimetic.config` metadata
 /// (docs/model-format.md). Decoding validates it; the loaders then check every tensor against it.
@@ -148,7 +147,9 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public static func decode(json: String, source: String) throws -> ModelConfig {
         let config: ModelConfig
         do {
-            config = try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8))
+            config = try JSONValueDecoder.decode(ModelConfig.self, from: JSONValue(parsing: json))
+        } catch let error as JSONParseError {
+            throw MimeticError.invalidModel("\(source): config JSON cannot be read: \(error)")
         } catch let DecodingError.keyNotFound(key, ctx) {
             throw MimeticError.invalidModel("\(source): config is missing '\((ctx.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: "."))'")
         } catch let DecodingError.typeMismatch(_, ctx) {

@@ -1,4 +1,3 @@
-import Foundation
 
 /// Normalisations over time-major activations.
 enum Norm {
@@ -108,7 +107,7 @@ enum Norm {
             i += 8
         }
         var s = vsum.sum()
-        while i < n { let e = Foundation.expf(x[i] - m); x[i] = e; s += e; i += 1 }
+        while i < n { let e = expf(x[i] - m); x[i] = e; s += e; i += 1 }
         Vec.scale(x, count: n, by: 1 / s)
     }
 }

@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// Adam (Kingma & Ba 2015) over a flat parameter vector.
 struct Adam {
     var m: [Float], v: [Float]

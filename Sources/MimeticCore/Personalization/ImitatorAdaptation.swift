@@ -1,4 +1,3 @@
-import Foundation
 
 /// Imitator's personalisation (Thambiraja et al. 2023; docs/reference-notes.md, "Imitator's personalisation"): the viseme
 /// features of the reference audio are computed once with the frozen generalized model; then
@@ -13,7 +12,7 @@ public enum ImitatorAdaptation {
         guard !clips.isEmpty else { throw MimeticError.invalidArgument("no reference clips") }
         let d = model.config.decoder.d_model, D = model.outputSize
         let start = try options.initialStyle.map { try model.styleVector(.code($0)) } ?? model.styleVector(.slot(0))
-        let started = Date()
+        let started = MonotonicClock.nanoseconds()
         // Viseme features once per clip (frozen), aligned with the reference frames.
         var prepared: [AdaptationObjective.Clip] = []
         for (i, clip) in clips.enumerated() {
@@ -29,7 +28,7 @@ public enum ImitatorAdaptation {
             }
             var w = [Float](repeating: 0, count: frames)
             for e in clip.bilabialFrames {
-                for k in -2...2 where e + k >= 0 && e + k < frames { w[e + k] = Foundation.expf(-Float(k * k) / 2) }
+                for k in -2...2 where e + k >= 0 && e + k < frames { w[e + k] = expf(-Float(k * k) / 2) }
             }
             prepared.append(.init(features: visemes.rows(0..<frames), target: clip.offsets.rows(0..<frames), frameWeights: w))
         }
@@ -114,9 +113,9 @@ public enum ImitatorAdaptation {
             provenance: ["method": "imitator-two-stage", "clips": "\(clips.count)",
                          "lip_contact_weight": "\(options.lipContactWeight)",
                          "lip_closure_weight": objective.lipPairs.isEmpty ? "0 (the model has no lip_pairs)" : "\(options.lipClosureWeight)",
-                         "reference_seconds": String(format: "%.2f", clips.reduce(0.0) { $0 + Double($1.audio.count) / 16000 }),
-                         "held_out_loss": String(format: "%.6g", heldOutLoss() * lossUnit),
-                         "seconds": String(format: "%.2f", Date().timeIntervalSince(started))])
+                         "reference_seconds": formatted("%.2f", clips.reduce(0.0) { $0 + Double($1.audio.count) / 16000 }),
+                         "held_out_loss": formatted("%.6g", heldOutLoss() * lossUnit),
+                         "seconds": formatted("%.2f", MonotonicClock.seconds(since: started))])
     }
 }
 

@@ -1,4 +1,3 @@
-import Foundation
 
 /// A persona file: a `.safetensors` holding what personalisation learned, for one model.
 ///
@@ -13,8 +12,10 @@ extension Persona {
             tensors["basis_delta.weight"] = .f32(w, [b.count, w.count / max(b.count, 1)])
             tensors["basis_delta.bias"] = .f32(b, [b.count])
         }
-        let meta: [String: Any] = ["format": 1, "family": family.rawValue, "model_fingerprint": modelFingerprint, "provenance": provenance]
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: meta, options: [.sortedKeys]), as: UTF8.self)
+        let meta: JSONValue = .object(["format": .integer(1), "family": .string(family.rawValue),
+                                       "model_fingerprint": .string(modelFingerprint),
+                                       "provenance": .object(provenance.mapValues { .string($0) })])
+        let json = meta.serialized
         try SafeTensorsWriter.write(path: path, tensors: tensors, metadata: ["mimetic.persona": json])
     }
 
@@ -32,11 +33,13 @@ extension Persona {
     public static func load(store: TensorStore, for model: MimeticModel) throws -> Persona {
         let src = store.source
         guard let json = store.metadata["mimetic.persona"],
-              let meta = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+              let meta = (try? JSONValue(parsing: json))?.objectValue else {
             throw MimeticError.invalidModel("\(src): not a Mimetic persona file (no 'mimetic.persona' metadata)")
         }
-        guard (meta["format"] as? Int) == 1 else { throw MimeticError.unsupported("\(src): persona format \(meta["format"] ?? "?")") }
-        let fingerprint = meta["model_fingerprint"] as? String ?? ""
+        guard meta["format"]?.intValue == 1 else {
+            throw MimeticError.unsupported("\(src): persona format \(meta["format"]?.serialized ?? "missing") (this runtime reads format 1)")
+        }
+        let fingerprint = meta["model_fingerprint"]?.stringValue ?? ""
         guard fingerprint == model.fingerprint else {
             throw MimeticError.invalidArgument("\(src): this persona was made for the model \(fingerprint); the loaded model is \(model.fingerprint)")
         }
@@ -51,7 +54,7 @@ extension Persona {
         if w != nil, model.family != .imitator {
             throw MimeticError.invalidModel("\(src): a basis delta only applies to Imitator models")
         }
-        let provenance = (meta["provenance"] as? [String: Any])?.mapValues { "\($0)" } ?? [:]
+        let provenance = meta["provenance"]?.objectValue?.mapValues { $0.stringValue ?? $0.serialized } ?? [:]
         return Persona(style: style, basisWeightDelta: w, basisBiasDelta: b, modelFingerprint: fingerprint, provenance: provenance)
     }
 }

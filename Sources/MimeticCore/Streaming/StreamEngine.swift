@@ -1,7 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// One character's streaming animation: audio in as it arrives, vertex offsets out per frame.
 ///
 /// The data's path, one part each, all state in one caller-visible buffer (`StreamLayout`):
