@@ -107,6 +107,12 @@ typedef struct mimetic_model_info {
     int32_t max_context_frames;/* decoder attention window (frames)                               */
     int32_t min_lookahead_ms;  /* streaming lookahead range accepted by mimetic_stream_params      */
     int32_t max_lookahead_ms;
+    int32_t latency_tunable;   /* 1: a wav2vec 2.0 model, whose streams use lookahead_ms,
+                                  left_context_ms and hop_ms; 0: a real-time-encoder model, whose
+                                  latency is fixed by its encoder (those three params are accepted
+                                  and ignored; mimetic_stream_get_latency says what it is)        */
+    int32_t encoder_lookahead_ms; /* real-time encoder: the audio past a frame's time that the
+                                  frame depends on, rounded up to whole ms; 0 for wav2vec 2.0      */
 } mimetic_model_info;
 
 /* Library version as "MAJOR.MINOR.PATCH"; static storage. */
@@ -184,9 +190,12 @@ typedef enum mimetic_sample_policy {
 typedef struct mimetic_stream_params {
     size_t struct_size;        /* sizeof(mimetic_stream_params); set by mimetic_stream_params_init */
     int32_t sample_rate;       /* rate of the pushed audio, 8000..48000 Hz (resampled inside). Default 16000 */
-    int32_t lookahead_ms;      /* future audio the encoder sees before emitting a frame: the latency knob */
-    int32_t left_context_ms;   /* past audio the encoder sees with each hop */
-    int32_t hop_ms;            /* audio per encoder run (larger: less CPU, more latency) */
+    /* The next three apply to wav2vec 2.0 models only (info.latency_tunable == 1). A real-time-
+     * encoder model (the shipped default) accepts and ignores them: its latency is its encoder's
+     * (info.encoder_lookahead_ms plus the resampler's delay; mimetic_stream_get_latency). */
+    int32_t lookahead_ms;      /* future audio the encoder sees before emitting a frame: the latency knob. Default 300 */
+    int32_t left_context_ms;   /* past audio the encoder sees with each hop. Default 1000 */
+    int32_t hop_ms;            /* audio per encoder run (larger: less CPU, more latency). Default 200 */
     int32_t max_queued_frames; /* frames computed but not yet pulled, at least one hop's worth
                                   (hop_ms * fps / 1000); frames are never dropped: pushing more audio
                                   than fits returns MIMETIC_ERROR_BUFFER_TOO_SMALL */
@@ -358,6 +367,61 @@ MIMETIC_API mimetic_status mimetic_persona_blend(const mimetic_persona *a, const
 /* The persona's style vector (style_dim floats) and whether it changes the motion basis. */
 MIMETIC_API mimetic_status mimetic_persona_get_style(const mimetic_persona *persona, float *out, size_t capacity);
 MIMETIC_API int32_t mimetic_persona_has_basis(const mimetic_persona *persona);
+
+/* ------------------------------------------------------------------------------------------ */
+/* Whole utterances and WAV files                                                               */
+
+/* Decoded audio, mono. The samples belong to the library: release them with mimetic_audio_free. */
+typedef struct mimetic_audio {
+    size_t struct_size;         /* set by the caller: sizeof(mimetic_audio) */
+    float *samples;             /* mono (the mean of the file's channels), nominally in [-1, 1] */
+    size_t n_samples;
+    int32_t sample_rate;        /* rate of `samples`: the file's, or the one asked for */
+    int32_t channels;           /* channels in the file, before mixing down */
+    int32_t file_sample_rate;   /* the file's own rate */
+} mimetic_audio;
+
+/* Reads a WAV file (RIFF/WAVE: 8/16/24/32-bit PCM, 32/64-bit float, WAVE_FORMAT_EXTENSIBLE, any
+ * channel count, any rate in 1000..768000 Hz: what `mimetic animate` reads). sample_rate 0 keeps the
+ * file's rate; otherwise the audio is resampled to it with the offline resampler (the same one
+ * mimetic_animate uses, so reading at the model's rate or at the file's rate gives the same frames).
+ * A malformed, truncated or empty file is MIMETIC_ERROR_INVALID_AUDIO with the reason; a file that
+ * cannot be opened, MIMETIC_ERROR_IO. On failure `out` holds no samples. Allocates. */
+MIMETIC_API mimetic_status mimetic_wav_read(const char *path, int32_t sample_rate, mimetic_audio *out);
+/* The same from bytes in memory (not retained). */
+MIMETIC_API mimetic_status mimetic_wav_read_memory(const void *data, size_t size, int32_t sample_rate, mimetic_audio *out);
+/* Frees the samples and zeroes the fields; NULL, or an audio already freed, is a no-op. */
+MIMETIC_API void mimetic_audio_free(mimetic_audio *audio);
+
+typedef struct mimetic_animate_params {
+    size_t struct_size;         /* sizeof(mimetic_animate_params); set by mimetic_animate_params_init */
+    int32_t sample_rate;        /* rate of the samples, 1000..768000 Hz (resampled to the model's). Default 16000 */
+    /* The style, first match wins, as for a stream: persona; style_slot >= 0; style_weights; style_code. */
+    int32_t style_slot;         /* a slot index, or -1. Default 0 */
+    const float *style_weights; /* weights over the slots, or NULL */
+    size_t style_weights_count; /* floats at style_weights: info.num_styles */
+    const float *style_code;    /* a style vector, or NULL */
+    size_t style_code_count;    /* floats at style_code: info.style_dim */
+    const mimetic_persona *persona; /* a persona of this model (its style and, for Imitator, its basis), or NULL */
+} mimetic_animate_params;
+
+MIMETIC_API void mimetic_animate_params_init(mimetic_animate_params *params);
+
+/* Frames that mimetic_animate makes of n_samples at sample_rate (0 when the audio is too short for
+ * one frame: mimetic_animate then fails with MIMETIC_ERROR_INVALID_AUDIO). */
+MIMETIC_API mimetic_status mimetic_animate_frame_count(const mimetic_model *model, size_t n_samples, int32_t sample_rate,
+                                                       size_t *out_frames);
+
+/* A whole utterance in, every frame out: the offline result, the same numbers as `mimetic animate
+ * --offsets` on the same audio (bit for bit). `out` receives frames x info.output_size vertex offsets
+ * from the template, frame-major, xyz interleaved; `capacity` is in floats. If it is too small,
+ * nothing runs, *out_frames is set to the frames needed and the call returns
+ * MIMETIC_ERROR_BUFFER_TOO_SMALL. NaN/Inf samples are MIMETIC_ERROR_INVALID_AUDIO (no repair: this is
+ * not a live stream). Runs on the calling thread with mimetic_set_threads BLAS threads; allocates;
+ * any number of threads may animate with one model at once. out_frames may be NULL. */
+MIMETIC_API mimetic_status mimetic_animate(const mimetic_model *model, const float *samples, size_t n_samples,
+                                           const mimetic_animate_params *params, float *out, size_t capacity,
+                                           size_t *out_frames);
 
 #ifdef __cplusplus
 }

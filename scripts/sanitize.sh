@@ -37,7 +37,7 @@ for kind in "${KINDS[@]}"; do
         "$out/bench_threads" "$F_W2V" 4 0.5 1
         continue
     fi
-    for t in test_model_abi test_persona_abi test_untrusted_input; do
+    for t in test_model_abi test_persona_abi test_untrusted_input test_animate_abi; do
         "$CLANG" "${cflags[@]}" "Tests/C/$t.c" -L"$BIN" -lMimetic -lm -Wl,-rpath,"$BIN" -o "$out/$t"
     done
     echo "== $kind: C ABI tests"
@@ -47,6 +47,9 @@ for kind in "${KINDS[@]}"; do
         Tests/Fixtures/mimic_conv.model.safetensors
     "$out/test_untrusted_input" "$F_W2V" models/default.safetensors Tests/Fixtures/imitator_style.model.safetensors \
         Tests/Fuzz/regressions/model-huge-weights.safetensors
+    # mimetic_animate against the (uninstrumented, debug) CLI.
+    swift build --product mimetic >/dev/null
+    "$out/test_animate_abi" "$(swift build --show-bin-path)/mimetic" examples/audio/hello.wav "$F_RT" Tests/Fixtures/mimic_conv.model.safetensors
     if [ $SWIFT_TESTS = 1 ]; then
         echo "== $kind: Swift tests"
         swift test --scratch-path "$scratch" "${sflags[@]}" 2>&1 | tee "$scratch/swift-test.log" | grep -E "error|Executed .* tests" | tail -3

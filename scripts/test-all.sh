@@ -25,6 +25,13 @@ cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/C/test_persona_abi.c
 .build/ctest/test_persona_abi Tests/Fixtures/imitator_zeros.model.safetensors Tests/Fixtures/imitator_style.model.safetensors \
    Tests/Fixtures/mimic_conv.model.safetensors
 
+echo "== Whole utterances and WAV files through the C ABI: mimetic_animate against the CLI, bit for bit, every family"
+cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/C/test_animate_abi.c \
+   -L"$BIN" -lMimetic -lm -Wl,-rpath,"$BIN" -o .build/ctest/test_animate_abi
+.build/ctest/test_animate_abi "$BIN/mimetic" examples/audio/hello.wav Tests/Fixtures/faceformer_vocaset.model.safetensors \
+   Tests/Fixtures/faceformer_biwi.model.safetensors Tests/Fixtures/imitator_style.model.safetensors \
+   Tests/Fixtures/mimic_conv.model.safetensors Tests/Fixtures/realtime_imitator.model.safetensors models/default.safetensors
+
 echo "== C stream ABI test against the release library (allocation and lock counting)"
 swift build -c release --product Mimetic
 RBIN="$(swift build -c release --show-bin-path)"

@@ -27,7 +27,7 @@ struct Animate: ParsableCommand {
         try reportingErrors {
             try applyThreads(threads)
             let m = try MimeticModel(path: model)
-            let speech = try loadSpeech(audio, rate: m.config.sample_rate, minimumSamples: m.minimumSamples)
+            let speech = try loadSpeech(audio, for: m)
             let bar = quiet ? nil : ProgressBar(label: "animating")
             let start = Date()
             let animation: Animation

@@ -18,7 +18,7 @@ struct Bench: ParsableCommand {
         try reportingErrors {
             try applyThreads(threads)
             let m = try MimeticModel(path: model)
-            let speech = try audio.map { try loadSpeech($0, rate: m.config.sample_rate) } ?? syntheticSpeech(seconds: seconds, rate: m.config.sample_rate)
+            let speech = try audio.map { try loadSpeech($0, for: m) } ?? syntheticSpeech(seconds: seconds, rate: m.config.sample_rate)
             let style: StyleInput = m.family == .mimic && m.styleNames.isEmpty
                 ? .motion(Matrix(zeros: m.config.mimic!.style_window, m.outputSize)) : .slot(0)
             _ = try m.animate(audio: speech, style: style)

@@ -28,17 +28,10 @@ func reportingErrors(_ body: () throws -> Void) throws {
 }
 
 /// Reads a WAV and brings it to the model's rate (mono mix-down and band-limited resampling).
-func loadSpeech(_ path: String, rate: Int, minimumSamples: Int = 0) throws -> [Float] {
+/// A WAV file as the model's input (resampled to its rate), the same path as `mimetic_animate`.
+func loadSpeech(_ path: String, for model: MimeticModel) throws -> [Float] {
     let wav = try readWAV(path: path)
-    guard StreamingResampler.supportedRates.contains(wav.sampleRate) else {
-        throw MimeticError.invalidAudio("\(path): sample rate \(wav.sampleRate) Hz is outside the supported \(StreamingResampler.supportedRates.lowerBound)...\(StreamingResampler.supportedRates.upperBound) Hz")
-    }
-    let samples = wav.sampleRate == rate ? wav.samples : resample(wav.samples, from: wav.sampleRate, to: rate)
-    guard samples.count >= minimumSamples else {
-        throw MimeticError.invalidAudio(String(format: "%@: %.1f ms of audio is too short: the model needs at least %.1f ms", path,
-                                               1000 * Double(wav.samples.count) / Double(wav.sampleRate), 1000 * Double(minimumSamples) / Double(rate)))
-    }
-    return samples
+    return try model.speech(wav.samples, sampleRate: wav.sampleRate, name: path)
 }
 
 /// `--threads` checked before it reaches OpenBLAS.

@@ -50,7 +50,7 @@ struct Personalize: ParsableCommand {
                     guard let tpl = m.template else { throw MimeticError.invalidArgument("the model has no template: pass offsets with --ref-kind offsets") }
                     for r in 0..<frames { for c in 0..<width { motion.data[r * width + c] -= tpl[c] } }
                 }
-                let audio = hasAudio ? try loadSpeech(parts[0], rate: m.config.sample_rate, minimumSamples: m.minimumSamples) : []
+                let audio = hasAudio ? try loadSpeech(parts[0], for: m) : []
                 let events = parts.count == 3 ? try readNPY(path: parts[2]).data.map { Int($0) } : []
                 clips.append(ReferenceClip(audio: audio, offsets: motion, bilabialFrames: events))
             }

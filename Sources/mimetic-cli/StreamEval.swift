@@ -20,7 +20,7 @@ struct StreamEval: ParsableCommand {
         try reportingErrors {
             try applyThreads(threads)
             let m = try MimeticModel(path: model)
-            let speech = try loadSpeech(audio, rate: m.config.sample_rate)
+            let speech = try loadSpeech(audio, for: m)
             let styleInput: StyleInput = m.family == .mimic && m.styleNames.isEmpty
                 ? .motion(Matrix(zeros: 30, m.outputSize)) : .slot(style)
             let s = try m.styleVector(styleInput)

@@ -87,6 +87,8 @@ public func mimetic_model_get_info(_ model: OpaquePointer?, _ info: UnsafeMutabl
         v.max_context_frames = Int32(c.decoder.max_seq_len)
         v.min_lookahead_ms = Int32(StreamLimits.minLookaheadMs)
         v.max_lookahead_ms = Int32(StreamLimits.maxLookaheadMs)
+        v.latency_tunable = m.realtimeLookaheadSamples == nil ? 1 : 0
+        v.encoder_lookahead_ms = Int32(((m.realtimeLookaheadSamples ?? 0) * 1000 / Double(c.sample_rate)).rounded(.up))
         try VersionedStruct.write(v, to: info, oldest: oldestModelInfo, function: "mimetic_model_get_info",
                                   hint: "set it to sizeof(mimetic_model_info)")
         return MIMETIC_OK

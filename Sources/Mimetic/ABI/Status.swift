@@ -55,7 +55,16 @@ func guarded(_ body: () throws -> Status) -> Int32 {
         return try body().code
     } catch let e as MimeticError {
         return fail(Status(e), e.description)
+    } catch let e as WAVError {
+        if case .cannotRead = e { return fail(MIMETIC_ERROR_IO, e.description) }
+        return fail(MIMETIC_ERROR_INVALID_AUDIO, e.description)
     } catch {
         return fail(MIMETIC_ERROR_INTERNAL, "\(error)")
     }
+}
+
+/// A broken invariant of the library itself: reported as MIMETIC_ERROR_INTERNAL with its message.
+struct InternalFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
 }

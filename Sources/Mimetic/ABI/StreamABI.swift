@@ -36,10 +36,7 @@ private func defaultParams() -> mimetic_stream_params {
 /// A caller's params, read and checked: the core's params, the initial style's fields and the persona.
 private struct CallerParams {
     var stream: StreamParams
-    var styleSlot: Int32
-    var styleWeights: UnsafeBufferPointer<Float>?
-    var styleCode: UnsafeBufferPointer<Float>?
-    var persona: PersonaHandle?
+    var style: StyleChoice
 
     init(_ raw: UnsafePointer<mimetic_stream_params>, function: String) throws {
         let p = try VersionedStruct.read(UnsafeRawPointer(raw), defaults: defaultParams(), function: function,
@@ -54,13 +51,9 @@ private struct CallerParams {
             throw MimeticError.invalidArgument("\(function): params->sample_policy \(p.sample_policy.rawValue) is not a mimetic_sample_policy")
         }
         stream.samplePolicy = policy
-        styleSlot = p.style_slot
-        let wn = try CallerSize.count(UInt(bitPattern: p.style_weights_count), "params->style_weights_count", function: "mimetic_stream_params")
-        let cn = try CallerSize.count(UInt(bitPattern: p.style_code_count), "params->style_code_count", function: "mimetic_stream_params")
-        styleWeights = p.style_weights.map { UnsafeBufferPointer(start: $0, count: wn) }
-        styleCode = p.style_code.map { UnsafeBufferPointer(start: $0, count: cn) }
-        persona = p.persona.map(personaHandle)
-        stream.reserveBasisDelta = p.reserve_persona_basis != 0 || persona?.persona.basisWeightDelta != nil
+        style = try StyleChoice(slot: p.style_slot, weights: p.style_weights, weightsCount: p.style_weights_count,
+                                code: p.style_code, codeCount: p.style_code_count, persona: p.persona, function: function)
+        stream.reserveBasisDelta = p.reserve_persona_basis != 0 || style.persona?.persona.basisWeightDelta != nil
     }
 }
 
@@ -92,24 +85,9 @@ public func mimetic_stream_create(_ model: OpaquePointer?, _ params: UnsafePoint
         let mh = handle(model)
         let m = mh.model
         let p = try CallerParams(params, function: "mimetic_stream_create")
-        let (slot, weights, code, persona) = (p.styleSlot, p.styleWeights, p.styleCode, p.persona)
-        var style: [Float]
-        guard slot >= -1 else {
-            throw MimeticError.invalidArgument("mimetic_stream_create: style_slot \(slot) is out of range (a slot index, or -1 for style_weights/style_code)")
-        }
-        if let persona {
-            style = persona.persona.style
-        } else if slot >= 0 {
-            style = try m.styleVector(.slot(Int(slot)))
-        } else if let weights {
-            style = try m.styleVector(.weights(Array(weights)))
-        } else if let code {
-            style = try m.styleVector(.code(Array(code)))
-        } else {
-            throw MimeticError.invalidArgument("mimetic_stream_create: style_slot is -1 but neither style_weights nor style_code is set")
-        }
+        let style = try p.style.vector(for: m, function: "mimetic_stream_create")
         let engine = try StreamEngine(model: m, params: p.stream, style: style, buffer: buffer, bytes: CallerSize.capacity(bytes))
-        if let persona { try engine.setPersona(persona.persona) }
+        if let persona = p.style.persona { try engine.setPersona(persona.persona) }
         out.pointee = OpaquePointer(Unmanaged.passRetained(StreamHandle(engine: engine, model: mh)).toOpaque())
         return MIMETIC_OK
     }
