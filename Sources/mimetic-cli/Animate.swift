@@ -6,8 +6,8 @@ struct Animate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Animate a WAV file: writes per-frame vertices (or offsets) as .npy, or one OBJ per frame.")
 
-    enum Format: String, ExpressibleByArgument { case npy, obj }
-    enum ReferenceKind: String, ExpressibleByArgument { case vertices, offsets }
+    enum Format: String, CaseIterable, ExpressibleByArgument { case npy, obj }
+    enum ReferenceKind: String, CaseIterable, ExpressibleByArgument { case vertices, offsets }
 
     @Option(help: "Model file (.safetensors in the Mimetic format).") var model: String
     @Option(help: "Speech: WAV, PCM 8/16/24/32-bit or float, any channels and rate.") var audio: String
@@ -18,13 +18,31 @@ struct Animate: ParsableCommand {
     var styleRef: String?
     @Option(help: "What --style-ref holds: vertex positions (minus the model template) or offsets.") var styleRefKind: ReferenceKind = .vertices
     @Option(help: "Persona file (mimetic personalize): style and, for Imitator, the adapted motion basis.") var persona: String?
-    @Option(help: "Output format.") var format: Format = .npy
+    @Option(help: "Output format (default: from --out: npy for a .npy path, obj for a path without an extension).") var format: Format?
     @Flag(help: "Write offsets from the template instead of vertex positions.") var offsets = false
     @Option(help: "BLAS threads (default: OpenBLAS's choice).") var threads: Int?
     @Flag(help: "No progress bar.") var quiet = false
 
+    /// The format to write, from --format and --out's extension; an extension the format does not
+    /// write is refused rather than silently given other content.
+    static func outputFormat(out: String, format: Format?) throws -> Format {
+        let name = out.split(separator: "/").last.map(String.init) ?? out
+        let ext = name.contains(".") ? String(name.split(separator: ".").last!).lowercased() : ""
+        switch (format, ext) {
+        case (nil, "npy"), (.npy?, "npy"): return .npy
+        case (nil, ""), (.obj?, ""): return .obj
+        case (.obj?, "obj"):
+            throw MimeticError.invalidArgument("--format obj writes one OBJ per frame into a directory: give --out a directory (e.g. 'frames'), not '\(out)'")
+        case (.npy?, _):
+            throw MimeticError.invalidArgument("--format npy writes a .npy file: give --out a path ending in .npy, not '\(out)'")
+        case (.obj?, _), (nil, _):
+            throw MimeticError.invalidArgument("cannot tell what to write to '\(out)': the formats are npy (--out file.npy) and obj (--out a directory, one .obj per frame); FBX, glTF and others are not written yet")
+        }
+    }
+
     func run() throws {
         try reportingErrors {
+            let format = try Self.outputFormat(out: out, format: format)
             try applyThreads(threads)
             let m = try MimeticModel(path: model)
             let speech = try loadSpeech(audio, for: m)

@@ -13,7 +13,7 @@ struct Personalize: ParsableCommand {
         the model's frame rate and EVENTS the frames of m/b/p closures (optional).
         """)
 
-    enum ReferenceKind: String, ExpressibleByArgument { case vertices, offsets }
+    enum ReferenceKind: String, CaseIterable, ExpressibleByArgument { case vertices, offsets }
 
     @Option(help: "Model file.") var model: String
     @Option(name: .customLong("ref"), help: "AUDIO.wav:MOTION.npy[:EVENTS.npy] (repeatable).") var refs: [String]
