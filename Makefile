@@ -123,8 +123,14 @@ $(CPP_OUT)/engine_demo: examples/cpp/engine_demo.cpp include/mimetic.h | lib
 	@mkdir -p $(CPP_OUT)
 	$(CXX) $(CXXFLAGS_CPP) $< -o $@ -L$(RELEASE_BIN) -lMimetic -Wl,-rpath,$(abspath $(RELEASE_BIN))
 
-cpp-test: lib $(CPP_OUT)/test_mimetic
-	$(CPP_OUT)/test_mimetic Tests/Fixtures/faceformer_vocaset.model.safetensors Tests/Fixtures/mimic_conv.model.safetensors
+# The same test built as C++20 too (the std::span overloads).
+$(CPP_OUT)/test_mimetic20: bindings/cpp/test_mimetic.cpp bindings/cpp/mimetic.hpp include/mimetic.h | lib
+	@mkdir -p $(CPP_OUT)
+	$(CXX) $(subst -std=c++17,-std=c++20,$(CXXFLAGS_CPP)) $< -o $@ -L$(RELEASE_BIN) -lMimetic -Wl,-rpath,$(abspath $(RELEASE_BIN))
+
+cpp-test: lib $(CPP_OUT)/test_mimetic $(CPP_OUT)/test_mimetic20
+	$(CPP_OUT)/test_mimetic Tests/Fixtures/faceformer_vocaset.model.safetensors Tests/Fixtures/mimic_conv.model.safetensors $(AUDIO)
+	$(CPP_OUT)/test_mimetic20 Tests/Fixtures/imitator_style.model.safetensors Tests/Fixtures/mimic_conv.model.safetensors $(AUDIO)
 
 examples: $(CPP_OUT)/engine_demo
 

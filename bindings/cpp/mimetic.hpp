@@ -9,8 +9,13 @@
 //   mimetic::FrameInfo info;
 //   while (stream.pull(offsets, &info)) { /* apply offsets */ }   // game thread
 //
+//   mimetic::Audio speech = mimetic::readWav("line.wav");           // whole utterances, offline
+//   std::vector<float> frames = mimetic::animate(model, speech);    // frames x outputSize, the CLI's numbers
+//   mimetic::Persona actor = mimetic::Persona::load(model, "actor.persona.safetensors");
+//   frames = mimetic::animate(model, speech, mimetic::AnimateParams().persona(actor));
+//
 // Ownership
-//   * Model and Stream are move-only RAII handles (a moved-from object is empty: operator bool is
+//   * Model, Stream and Persona are move-only RAII handles (a moved-from object is empty: operator bool is
 //     false and calls on it throw mimetic::Error(MIMETIC_ERROR_INVALID_ARGUMENT)).
 //   * A Stream keeps a shared reference to the model it was created from, so the C model is freed
 //     only after the Model object AND every stream created from it are gone. Destroying a Model
@@ -22,6 +27,7 @@
 //     the calling thread's mimetic_last_error() message, read right after the failure.
 //   * Not errors: Stream::pull returns false on MIMETIC_ERROR_NOT_READY; Model::tryStyleName returns
 //     nullptr for an out-of-range slot (Model::styleName throws).
+//   * C++17; under C++20 the functions taking a pointer and a count also take a std::span.
 //   * Functions whose C call cannot fail are noexcept. The try* functions return the status instead
 //     of throwing (for audio callbacks that must not throw).
 //
@@ -46,6 +52,9 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
+#if __cplusplus >= 202002L
+#include <span>
+#endif
 
 namespace mimetic {
 
@@ -244,6 +253,197 @@ private:
     ModelInfo info_{};
 };
 
+/// A learned speaking style for one model (mimetic_persona): a style vector and, for Imitator, a
+/// motion-basis change. Move-only; independent of the Model object's lifetime once made.
+class Persona {
+public:
+    Persona() noexcept = default;
+
+    /// A persona file made for `model` (mimetic personalize, Persona::save).
+    static Persona load(const Model &model, const std::string &path) {
+        if (!model) detail::throwEmpty("mimetic_persona_load");
+        Persona p;
+        detail::check(mimetic_persona_load(model.get(), path.c_str(), &p.persona_), "mimetic_persona_load");
+        return p;
+    }
+
+    /// A persona holding just a style vector (style_dim floats: a slot blend, a Mimic code).
+    static Persona fromStyle(const Model &model, const float *style, std::size_t n) {
+        if (!model) detail::throwEmpty("mimetic_persona_from_style");
+        Persona p;
+        detail::check(mimetic_persona_from_style(model.get(), style, n, &p.persona_), "mimetic_persona_from_style");
+        return p;
+    }
+    static Persona fromStyle(const Model &model, const std::vector<float> &style) { return fromStyle(model, style.data(), style.size()); }
+
+    /// Imitator adaptation (or Mimic's style encoder) on reference clips; see mimetic_personalize.
+    static Persona personalize(const Model &model, const std::vector<mimetic_reference_clip> &clips,
+                               const mimetic_personalize_params *params = nullptr,
+                               mimetic_progress_callback progress = nullptr, void *user_data = nullptr) {
+        if (!model) detail::throwEmpty("mimetic_personalize");
+        mimetic_personalize_params defaults;
+        std::memset(&defaults, 0, sizeof defaults);
+        mimetic_personalize_params_init(&defaults);
+        Persona p;
+        detail::check(mimetic_personalize(model.get(), clips.data(), clips.size(), params ? params : &defaults, progress, user_data,
+                                          &p.persona_), "mimetic_personalize");
+        return p;
+    }
+
+    /// (1 - t) * a + t * b of two personas of one model.
+    static Persona blend(const Persona &a, const Persona &b, float t) {
+        if (!a || !b) detail::throwEmpty("mimetic_persona_blend");
+        Persona p;
+        detail::check(mimetic_persona_blend(a.persona_, b.persona_, t, &p.persona_), "mimetic_persona_blend");
+        return p;
+    }
+
+    Persona(Persona &&other) noexcept : persona_(other.persona_) { other.persona_ = nullptr; }
+    Persona &operator=(Persona &&other) noexcept {
+        if (this != &other) {
+            mimetic_persona_free(persona_);
+            persona_ = other.persona_;
+            other.persona_ = nullptr;
+        }
+        return *this;
+    }
+    Persona(const Persona &) = delete;
+    Persona &operator=(const Persona &) = delete;
+    ~Persona() { mimetic_persona_free(persona_); }
+
+    explicit operator bool() const noexcept { return persona_ != nullptr; }
+    const mimetic_persona *get() const noexcept { return persona_; }
+
+    void save(const std::string &path) const {
+        if (!persona_) detail::throwEmpty("mimetic_persona_save");
+        detail::check(mimetic_persona_save(persona_, path.c_str()), "mimetic_persona_save");
+    }
+
+    /// Its style vector (style_dim floats of its model).
+    std::vector<float> style(const Model &model) const {
+        if (!persona_) detail::throwEmpty("mimetic_persona_get_style");
+        std::vector<float> out(static_cast<std::size_t>(model.styleDim() > 0 ? model.styleDim() : 0));
+        detail::check(mimetic_persona_get_style(persona_, out.data(), out.size()), "mimetic_persona_get_style");
+        return out;
+    }
+
+    /// Whether it changes the motion basis (an Imitator stage-2 persona).
+    bool hasBasis() const noexcept { return persona_ && mimetic_persona_has_basis(persona_) == 1; }
+
+private:
+    mimetic_persona *persona_ = nullptr;
+};
+
+/// Decoded mono audio (mimetic_wav_read), owned by the vector.
+struct Audio {
+    std::vector<float> samples;
+    int32_t sampleRate = 0;     ///< rate of `samples`
+    int32_t channels = 0;       ///< in the file, before mixing down
+    int32_t fileSampleRate = 0; ///< the file's own rate
+};
+
+namespace detail {
+inline Audio adoptAudio(mimetic_audio &a) {
+    Audio out;
+    out.samples.assign(a.samples, a.samples + a.n_samples);
+    out.sampleRate = a.sample_rate;
+    out.channels = a.channels;
+    out.fileSampleRate = a.file_sample_rate;
+    mimetic_audio_free(&a);
+    return out;
+}
+} // namespace detail
+
+/// Reads a WAV file (any PCM/float encoding, channels, rate); sampleRate 0 keeps the file's rate,
+/// otherwise it is resampled (the resampler mimetic_animate uses).
+inline Audio readWav(const std::string &path, int32_t sampleRate = 0) {
+    mimetic_audio a;
+    std::memset(&a, 0, sizeof a);
+    a.struct_size = sizeof a;
+    detail::check(mimetic_wav_read(path.c_str(), sampleRate, &a), "mimetic_wav_read");
+    return detail::adoptAudio(a);
+}
+
+/// The same from WAV bytes in memory.
+inline Audio readWav(const void *data, std::size_t size, int32_t sampleRate = 0) {
+    mimetic_audio a;
+    std::memset(&a, 0, sizeof a);
+    a.struct_size = sizeof a;
+    detail::check(mimetic_wav_read_memory(data, size, sampleRate, &a), "mimetic_wav_read_memory");
+    return detail::adoptAudio(a);
+}
+
+/// mimetic_animate_params with the library's defaults and fluent setters; style arrays are copied
+/// and kept by the object; a persona is referenced (keep it alive until animate returns).
+class AnimateParams {
+public:
+    AnimateParams() noexcept {
+        std::memset(&params_, 0, sizeof params_);
+        mimetic_animate_params_init(&params_);
+    }
+    AnimateParams &sampleRate(int32_t hz) noexcept { params_.sample_rate = hz; return *this; }
+    AnimateParams &styleSlot(int32_t slot) { params_.style_slot = slot; weights_.clear(); code_.clear(); params_.persona = nullptr; return *this; }
+    AnimateParams &styleWeights(std::vector<float> weights) { params_.style_slot = -1; weights_ = std::move(weights); code_.clear(); params_.persona = nullptr; return *this; }
+    AnimateParams &styleCode(std::vector<float> code) { params_.style_slot = -1; code_ = std::move(code); weights_.clear(); params_.persona = nullptr; return *this; }
+    AnimateParams &persona(const Persona &persona) noexcept { params_.persona = persona.get(); return *this; }
+
+    int32_t sampleRate() const noexcept { return params_.sample_rate; }
+
+    /// The C struct, its pointers into this object (valid while it lives unchanged).
+    mimetic_animate_params c() const noexcept {
+        mimetic_animate_params p = params_;
+        p.style_weights = weights_.empty() ? nullptr : weights_.data();
+        p.style_weights_count = weights_.size();
+        p.style_code = code_.empty() ? nullptr : code_.data();
+        p.style_code_count = code_.size();
+        return p;
+    }
+
+private:
+    mimetic_animate_params params_;
+    std::vector<float> weights_;
+    std::vector<float> code_;
+};
+
+/// Frames mimetic_animate makes of n samples at sampleRate (0: too short for one).
+inline std::size_t frameCount(const Model &model, std::size_t n, int32_t sampleRate) {
+    if (!model) detail::throwEmpty("mimetic_animate_frame_count");
+    std::size_t frames = 0;
+    detail::check(mimetic_animate_frame_count(model.get(), n, sampleRate, &frames), "mimetic_animate_frame_count");
+    return frames;
+}
+
+/// A whole utterance (samples at params.sampleRate()) to frames x outputSize offsets, frame-major:
+/// the offline result, the numbers `mimetic animate --offsets` writes.
+inline std::vector<float> animate(const Model &model, const float *samples, std::size_t n, const AnimateParams &params = AnimateParams()) {
+    const std::size_t frames = frameCount(model, n, params.sampleRate());
+    std::vector<float> out(frames * model.outputSize());
+    const mimetic_animate_params p = params.c();
+    std::size_t made = 0;
+    // frames == 0 still calls the library, for its message (too short).
+    float dummy = 0;
+    detail::check(mimetic_animate(model.get(), samples, n, &p, out.empty() ? &dummy : out.data(), out.size(), &made), "mimetic_animate");
+    out.resize(made * model.outputSize());
+    return out;
+}
+
+inline std::vector<float> animate(const Model &model, const std::vector<float> &samples, const AnimateParams &params = AnimateParams()) {
+    return animate(model, samples.data(), samples.size(), params);
+}
+
+/// Audio read by readWav: its own rate is used (params' sample rate is overridden).
+inline std::vector<float> animate(const Model &model, const Audio &audio, AnimateParams params = AnimateParams()) {
+    params.sampleRate(audio.sampleRate);
+    return animate(model, audio.samples.data(), audio.samples.size(), params);
+}
+
+#if __cplusplus >= 202002L
+inline std::vector<float> animate(const Model &model, std::span<const float> samples, const AnimateParams &params = AnimateParams()) {
+    return animate(model, samples.data(), samples.size(), params);
+}
+inline Audio readWav(std::span<const std::byte> bytes, int32_t sampleRate = 0) { return readWav(bytes.data(), bytes.size(), sampleRate); }
+#endif
+
 /// mimetic_stream_params with the library's defaults (mimetic_stream_params_init) and fluent
 /// setters. Style weights/codes given here are copied and kept alive by the object.
 class StreamParams {
@@ -265,6 +465,11 @@ public:
     StreamParams &styleWeights(std::vector<float> weights) { params_.style_slot = -1; weights_ = std::move(weights); code_.clear(); return *this; }
     /// Initial style: a style_dim style code (sets the slot to -1).
     StreamParams &styleCode(std::vector<float> code) { params_.style_slot = -1; code_ = std::move(code); weights_.clear(); return *this; }
+    /// Initial style from a persona (overrides the fields above; read at creation, so the persona
+    /// need only live until the Stream is constructed).
+    StreamParams &persona(const Persona &persona) noexcept { params_.persona = persona.get(); return *this; }
+    /// Room for an Imitator persona's basis change, so that Stream::setPersona can switch to one later.
+    StreamParams &reservePersonaBasis(bool reserve = true) noexcept { params_.reserve_persona_basis = reserve ? 1 : 0; return *this; }
 
     int32_t sampleRate() const noexcept { return params_.sample_rate; }
     int32_t lookaheadMs() const noexcept { return params_.lookahead_ms; }
@@ -423,6 +628,10 @@ public:
         detail::check(mimetic_stream_set_style_code(stream_, code, n), "mimetic_stream_set_style_code");
     }
     void setStyleCode(const std::vector<float> &code) { setStyleCode(code.data(), code.size()); }
+    /// Switches to a persona's style (and basis change, if the stream has room for it).
+    void setPersona(const Persona &persona) {
+        detail::check(mimetic_stream_set_persona(stream_, persona.get()), "mimetic_stream_set_persona");
+    }
 
     // -- Statistics -------------------------------------------------------------------------------
 

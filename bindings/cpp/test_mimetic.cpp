@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -569,9 +570,66 @@ void testMimic(const std::string &path) {
 
 } // namespace
 
+// Whole utterances, WAV files and personas: animate at the file's rate equals animate at the model's
+// rate, bit for bit; a persona from a style equals that style as a code; the error paths.
+void testAnimate(const std::string &path, const std::string &wav) {
+    mimetic::Model model(path);
+    const std::size_t size = model.outputSize();
+    const mimetic::Audio file = mimetic::readWav(wav);
+    const mimetic::Audio resampled = mimetic::readWav(wav, model.sampleRate());
+    CHECK(file.sampleRate == file.fileSampleRate && resampled.sampleRate == model.sampleRate() && file.channels >= 1,
+          "rates %d %d", file.sampleRate, resampled.sampleRate);
+    const std::vector<float> a = mimetic::animate(model, file);
+    const std::vector<float> b = mimetic::animate(model, resampled.samples, mimetic::AnimateParams().sampleRate(model.sampleRate()));
+    CHECK(!a.empty() && a.size() % size == 0 && a.size() / size == mimetic::frameCount(model, file.samples.size(), file.sampleRate),
+          "%zu floats", a.size());
+    CHECK(a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0, "file rate vs model rate");
+#if __cplusplus >= 202002L
+    const std::vector<float> viaSpan = mimetic::animate(model, std::span<const float>(resampled.samples),
+                                                        mimetic::AnimateParams().sampleRate(model.sampleRate()));
+    CHECK(viaSpan == b, "std::span overload");
+#endif
+    // A persona holding slot 1's style gives what the style code gives; saved and loaded, the same.
+    if (model.numStyles() >= 2) {
+        std::vector<float> weights(static_cast<std::size_t>(model.numStyles()), 0.0f);
+        weights[1] = 1.0f;
+        const std::vector<float> slot1 = mimetic::animate(model, file, mimetic::AnimateParams().styleSlot(1));
+        const std::vector<float> blend = mimetic::animate(model, file, mimetic::AnimateParams().styleWeights(weights));
+        CHECK(slot1 == blend, "slot 1 vs one-hot weights");
+        CHECK(slot1 != a, "slot 1 differs from slot 0");
+    }
+    std::vector<float> style(static_cast<std::size_t>(model.styleDim()));
+    for (std::size_t i = 0; i < style.size(); ++i) style[i] = 0.05f * std::sin(0.7f * static_cast<float>(i));
+    mimetic::Persona persona = mimetic::Persona::fromStyle(model, style);
+    CHECK(persona && !persona.hasBasis() && persona.style(model) == style, "persona style");
+    const std::string file_path = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/mimetic_cpp.persona.safetensors";
+    persona.save(file_path);
+    mimetic::Persona loaded = mimetic::Persona::load(model, file_path);
+    const std::vector<float> byPersona = mimetic::animate(model, file, mimetic::AnimateParams().persona(loaded));
+    const std::vector<float> byCode = mimetic::animate(model, file, mimetic::AnimateParams().styleCode(style));
+    CHECK(byPersona == byCode, "persona vs code");
+    mimetic::Persona half = mimetic::Persona::blend(persona, loaded, 0.5f);
+    CHECK(half.style(model) == style, "blend of equal personas");
+    mimetic::Persona moved = std::move(half);
+    CHECK(moved && !half, "moved persona");
+    // The persona in a stream: the stream is created with it and can switch to it.
+    mimetic::Stream stream(model, mimetic::StreamParams().persona(loaded));
+    CHECK_NOTHROW(stream.setPersona(persona));
+    // Errors.
+    CHECK_THROWS(MIMETIC_ERROR_IO, mimetic::readWav("/nonexistent/x.wav"));
+    const char garbage[] = "RIFF....AVI LIST";
+    CHECK_THROWS(MIMETIC_ERROR_INVALID_AUDIO, mimetic::readWav(garbage, sizeof garbage));
+    CHECK(mimetic::frameCount(model, 10, 16000) == 0, "10 samples make no frame");
+    CHECK_THROWS(MIMETIC_ERROR_INVALID_AUDIO, mimetic::animate(model, std::vector<float>(10, 0.0f)));
+    CHECK_THROWS(MIMETIC_ERROR_INVALID_ARGUMENT, mimetic::animate(model, file, mimetic::AnimateParams().styleSlot(1000)));
+    CHECK_THROWS(MIMETIC_ERROR_INVALID_ARGUMENT, mimetic::Persona::fromStyle(model, std::vector<float>(3, 0.0f)));
+    CHECK_THROWS(MIMETIC_ERROR_INVALID_ARGUMENT, mimetic::Persona().save(file_path));
+    CHECK_THROWS(MIMETIC_ERROR_INVALID_MODEL, mimetic::Persona::load(model, wav));
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: %s MODEL.safetensors [MIMIC_MODEL.safetensors]\n", argv[0]);
+        std::fprintf(stderr, "usage: %s MODEL.safetensors [MIMIC_MODEL.safetensors [SPEECH.wav]]\n", argv[0]);
         return 2;
     }
     const std::string path = argv[1];
@@ -580,6 +638,7 @@ int main(int argc, char **argv) {
         testLog();
         testStreams(path);
         if (argc > 2) testMimic(argv[2]);
+        if (argc > 3) testAnimate(path, argv[3]);
     } catch (const std::exception &e) {
         ++failures;
         std::fprintf(stderr, "FAIL: uncaught exception: %s\n", e.what());

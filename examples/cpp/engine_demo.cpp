@@ -48,75 +48,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 // ---------------------------------------------------------------------------------------------
-// A minimal WAV reader: RIFF/WAVE, PCM 8/16/24/32-bit, IEEE float 32/64, WAVE_FORMAT_EXTENSIBLE;
-// any channel count (mixed to mono). Returns false with a message on anything else.
-
-struct Wav {
-    int rate = 0;
-    int channels = 0;
-    std::vector<float> samples; // mono
-};
-
-uint32_t le32(const unsigned char *p) { return p[0] | (p[1] << 8) | (p[2] << 16) | (uint32_t(p[3]) << 24); }
-uint16_t le16(const unsigned char *p) { return uint16_t(p[0] | (p[1] << 8)); }
-
-bool readWav(const std::string &path, Wav &wav, std::string &error) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) { error = "cannot open " + path; return false; }
-    std::vector<unsigned char> b((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    if (b.size() < 12 || std::memcmp(b.data(), "RIFF", 4) != 0 || std::memcmp(b.data() + 8, "WAVE", 4) != 0) {
-        error = path + ": not a RIFF/WAVE file"; return false;
-    }
-    int format = 0, bits = 0, block = 0;
-    const unsigned char *data = nullptr;
-    size_t dataSize = 0;
-    for (size_t pos = 12; pos + 8 <= b.size();) {
-        const uint32_t size = le32(&b[pos + 4]);
-        const unsigned char *body = &b[pos + 8];
-        const size_t avail = std::min<size_t>(size, b.size() - pos - 8); // tolerate a truncated last chunk
-        if (std::memcmp(&b[pos], "fmt ", 4) == 0 && avail >= 16) {
-            format = le16(body);
-            wav.channels = le16(body + 2);
-            wav.rate = int(le32(body + 4));
-            block = le16(body + 12);
-            bits = le16(body + 14);
-            if (format == 0xFFFE && avail >= 26) format = le16(body + 24); // extensible: the sub-format GUID's first 2 bytes
-        } else if (std::memcmp(&b[pos], "data", 4) == 0) {
-            data = body;
-            dataSize = avail;
-        }
-        pos += 8 + size + (size & 1);
-    }
-    if (!format || !data) { error = path + ": no fmt or data chunk"; return false; }
-    const bool pcm = format == 1 && (bits == 8 || bits == 16 || bits == 24 || bits == 32);
-    const bool flt = format == 3 && (bits == 32 || bits == 64);
-    if (!(pcm || flt) || wav.channels < 1 || block != wav.channels * bits / 8) {
-        error = path + ": unsupported WAV encoding (format " + std::to_string(format) + ", " + std::to_string(bits) + " bits)";
-        return false;
-    }
-    const size_t frames = dataSize / size_t(block);
-    wav.samples.assign(frames, 0.f);
-    const int bytes = bits / 8;
-    for (size_t i = 0; i < frames; ++i) {
-        double sum = 0;
-        for (int c = 0; c < wav.channels; ++c) {
-            const unsigned char *p = data + i * size_t(block) + size_t(c * bytes);
-            double x = 0;
-            if (flt && bits == 32) { float v; std::memcpy(&v, p, 4); x = v; }
-            else if (flt) { double v; std::memcpy(&v, p, 8); x = v; }
-            else if (bits == 8) x = (p[0] - 128) / 128.0;
-            else if (bits == 16) x = int16_t(le16(p)) / 32768.0;
-            else if (bits == 24) x = int32_t((uint32_t(p[0]) << 8) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 24)) / 2147483648.0;
-            else x = int32_t(le32(p)) / 2147483648.0;
-            sum += x;
-        }
-        wav.samples[i] = float(sum / wav.channels);
-    }
-    if (wav.samples.empty()) { error = path + ": no samples"; return false; }
-    return true;
-}
-
-// ---------------------------------------------------------------------------------------------
 
 double threadCpuSeconds() {
     timespec ts;
@@ -171,15 +102,18 @@ int main(int argc, char **argv) {
     }
 
     std::printf("libMimetic %s (header %s)\n", mimetic_version(), MIMETIC_VERSION_STRING);
-    Wav wav;
-    std::string error;
-    if (!readWav(audioPath, wav, error)) { std::fprintf(stderr, "engine_demo: %s\n", error.c_str()); return 1; }
-    const double audioSeconds = double(wav.samples.size()) / wav.rate;
-    std::printf("audio: %s, %d Hz, %d channel(s), %.2f s\n", audioPath.c_str(), wav.rate, wav.channels, audioSeconds);
+    // The library's WAV reader (any PCM/float encoding, channels mixed to mono), at the file's rate.
+    mimetic_audio wav;
+    std::memset(&wav, 0, sizeof wav);
+    wav.struct_size = sizeof wav;
+    mimetic_status st = mimetic_wav_read(audioPath.c_str(), 0, &wav);
+    if (st != MIMETIC_OK) return fail("mimetic_wav_read", st);
+    const double audioSeconds = double(wav.n_samples) / wav.sample_rate;
+    std::printf("audio: %s, %d Hz, %d channel(s), %.2f s\n", audioPath.c_str(), wav.sample_rate, wav.channels, audioSeconds);
 
     // Loading (engine start-up, any thread).
     mimetic_model *model = nullptr;
-    mimetic_status st = mimetic_model_load(modelPath.c_str(), &model);
+    st = mimetic_model_load(modelPath.c_str(), &model);
     if (st != MIMETIC_OK) return fail("mimetic_model_load", st);
     mimetic_model_info info;
     std::memset(&info, 0, sizeof info);
@@ -190,7 +124,7 @@ int main(int argc, char **argv) {
     // One stream per character. The pushed audio keeps its own rate: the library resamples.
     mimetic_stream_params params;
     mimetic_stream_params_init(&params);
-    params.sample_rate = wav.rate;
+    params.sample_rate = wav.sample_rate;
     if (lookahead >= 0) params.lookahead_ms = lookahead;
     if (hop >= 0) params.hop_ms = hop;
     if (leftContext >= 0) params.left_context_ms = leftContext;
@@ -199,16 +133,22 @@ int main(int argc, char **argv) {
     if ((st = mimetic_stream_state_size(model, &params, &stateBytes)) != MIMETIC_OK) return fail("mimetic_stream_state_size", st);
     mimetic_stream *stream = nullptr;
     if ((st = mimetic_stream_create(model, &params, nullptr, 0, &stream)) != MIMETIC_OK) return fail("mimetic_stream_create", st);
-    std::printf("stream: lookahead %d ms, left context %d ms, hop %d ms, queue %d frames, state %zu bytes (%.1f KiB)\n",
-                params.lookahead_ms, params.left_context_ms, params.hop_ms, params.max_queued_frames, stateBytes, stateBytes / 1024.0);
+    double latency = 0;
+    if ((st = mimetic_stream_get_latency(stream, &latency)) != MIMETIC_OK) return fail("mimetic_stream_get_latency", st);
+    if (info.latency_tunable)
+        std::printf("stream: wav2vec 2.0 encoder, lookahead %d ms, left context %d ms, hop %d ms, latency %.1f ms, queue %d frames, state %zu bytes (%.1f KiB)\n",
+                    params.lookahead_ms, params.left_context_ms, params.hop_ms, 1e3 * latency, params.max_queued_frames, stateBytes, stateBytes / 1024.0);
+    else
+        std::printf("stream: real-time encoder, fixed lookahead %d ms (lookahead/left context/hop do not apply), latency %.1f ms, queue %d frames, state %zu bytes (%.1f KiB)\n",
+                    info.encoder_lookahead_ms, 1e3 * latency, params.max_queued_frames, stateBytes, stateBytes / 1024.0);
 
     // The stream is used by one thread at a time: every call on it holds this mutex.
     std::mutex streamMutex;
     std::atomic<bool> audioDone{false};
     std::atomic<bool> failed{false};
 
-    const size_t chunk = size_t(std::max(1, wav.rate / 100)); // 10 ms
-    const size_t chunks = (wav.samples.size() + chunk - 1) / chunk;
+    const size_t chunk = size_t(std::max(1, wav.sample_rate / 100)); // 10 ms
+    const size_t chunks = (wav.n_samples + chunk - 1) / chunk;
     PushLog log;
     log.pushed.reserve(chunks); // no allocation on the audio thread
     log.pushedAt.reserve(chunks);
@@ -220,14 +160,14 @@ int main(int argc, char **argv) {
     std::thread audio([&] {
         const double cpu0 = threadCpuSeconds();
         for (size_t k = 0; k < chunks && !failed; ++k) {
-            const size_t begin = k * chunk, n = std::min(chunk, wav.samples.size() - begin);
+            const size_t begin = k * chunk, n = std::min(chunk, wav.n_samples - begin);
             // A sound card delivers chunk k once its last sample has been captured.
-            if (!fast) std::this_thread::sleep_until(start + std::chrono::microseconds(int64_t(1e6 * double(begin + n) / wav.rate)));
+            if (!fast) std::this_thread::sleep_until(start + std::chrono::microseconds(int64_t(1e6 * double(begin + n) / wav.sample_rate)));
             for (;;) {
                 const Clock::time_point t0 = Clock::now();
                 std::unique_lock<std::mutex> lock(streamMutex);
                 longestLockWait = std::max(longestLockWait, seconds(Clock::now() - t0));
-                const mimetic_status s = mimetic_stream_push_audio(stream, wav.samples.data() + begin, n);
+                const mimetic_status s = mimetic_stream_push_audio(stream, wav.samples + begin, n);
                 if (s == MIMETIC_OK) {
                     log.pushed.push_back(int64_t(begin + n));
                     log.pushedAt.push_back(Clock::now());
@@ -259,6 +199,8 @@ int main(int argc, char **argv) {
     if (info.has_template && (st = mimetic_model_get_template(model, neutral.data(), neutral.size())) != MIMETIC_OK)
         return fail("mimetic_model_get_template", st);
     std::vector<float> mesh(neutral), offsets(out);
+    std::vector<float> streamed; // every frame's offsets, to compare with the offline result at the end
+    streamed.reserve(size_t(audioSeconds * info.fps + 8) * out);
     std::vector<double> latencies, algorithmic;
     latencies.reserve(size_t(audioSeconds * info.fps) + 64);
     algorithmic.reserve(latencies.capacity());
@@ -299,6 +241,7 @@ int main(int argc, char **argv) {
                     m = std::max(m, std::fabs(offsets[i]));
                 }
                 mouth = std::max(mouth, double(m));
+                streamed.insert(streamed.end(), offsets.begin(), offsets.end());
                 // Latency: now, versus when the audio at this frame's time had been pushed.
                 auto it = std::lower_bound(log.pushed.begin(), log.pushed.end(), fi.timestamp_samples);
                 if (it != log.pushed.end())
@@ -324,6 +267,24 @@ int main(int argc, char **argv) {
     st = mimetic_stream_get_stats(stream, &stats);
     if (st != MIMETIC_OK) fail("mimetic_stream_get_stats", st);
     mimetic_stream_free(stream);
+
+    // The same utterance offline in one call (what a bake step would do): mimetic_animate.
+    mimetic_animate_params ap;
+    mimetic_animate_params_init(&ap);
+    ap.sample_rate = wav.sample_rate;
+    if (style >= 0) ap.style_slot = style;
+    size_t offlineFrames = 0;
+    double offlineMaxDiff = 0;
+    const Clock::time_point offlineStart = Clock::now();
+    if ((st = mimetic_animate_frame_count(model, wav.n_samples, wav.sample_rate, &offlineFrames)) != MIMETIC_OK)
+        return fail("mimetic_animate_frame_count", st);
+    std::vector<float> offline(offlineFrames * out);
+    if ((st = mimetic_animate(model, wav.samples, wav.n_samples, &ap, offline.data(), offline.size(), &offlineFrames)) != MIMETIC_OK)
+        return fail("mimetic_animate", st);
+    const double offlineWall = seconds(Clock::now() - offlineStart);
+    for (size_t i = 0; i < std::min(offline.size(), streamed.size()); ++i)
+        offlineMaxDiff = std::max(offlineMaxDiff, double(std::fabs(offline[i] - streamed[i])));
+    mimetic_audio_free(&wav);
     if ((st = mimetic_model_free(model)) != MIMETIC_OK) fail("mimetic_model_free", st); // after its streams
     if (failed) return 1;
 
@@ -348,6 +309,8 @@ int main(int argc, char **argv) {
                 (long long)stats.samples_repaired, stateBytes);
     std::printf("mesh:              %zu floats (%s), largest |offset| %.4g\n", out, info.has_template ? "template + offsets" : "offsets only",
                 mouth);
+    std::printf("offline:           mimetic_animate: %zu frames in %.3f s; streamed vs offline max |diff| %.3g over the %zu common frames\n",
+                offlineFrames, offlineWall, offlineMaxDiff, std::min(offlineFrames, size_t(frames)));
     if (std::labs(long(frames) - expected) > 2) {
         std::fprintf(stderr, "engine_demo: %lld frames, expected about %ld\n", (long long)frames, expected);
         return 1;
