@@ -1,12 +1,17 @@
 """Mimetic: speech to 3D facial animation, the Python binding of ``libMimetic`` (ctypes, no extension).
 
-    import mimetic, numpy as np
-    with mimetic.Model("faceformer_vocaset.model.safetensors") as model, mimetic.Stream(model) as stream:
-        stream.push(audio_chunk)             # float32/float64 in [-1, 1], or int16; 1-D
+    import mimetic
+    model = mimetic.Model("models/default.safetensors")
+    speech = mimetic.load_wav("line.wav")            # any PCM/float WAV, channels mixed to mono
+    frames = model.animate(speech)                   # float32 [frames, V, 3] offsets from the template
+    vertices = model.template + frames               # positions, [frames, V, 3]
+
+    with mimetic.Stream(model, sample_rate=48000) as stream:   # live audio
+        stream.push(chunk)                   # float32/float64 in [-1, 1], or int16; 1-D; any length
         while (frame := stream.pull()) is not None:
-            offsets, info = frame            # offsets: float32 [model.info.output_size]
+            offsets, info = frame            # offsets: float32 [V, 3]
         stream.flush()
-        offsets, infos = stream.pull_all()   # the rest of the utterance
+        offsets, infos = stream.pull_all()   # the rest of the utterance, [n, V, 3]
 
 The library is found through ``$MIMETIC_LIBRARY`` (a full path), a ``libMimetic.so`` bundled in this
 package, the repository's ``.build/release`` and ``.build/debug`` (when imported from a checkout), and
@@ -26,6 +31,7 @@ from ._enums import Family, LogLevel, SamplePolicy, Status
 from . import _lib
 from ._core import aligned_buffer, last_error, status_string
 from ._model import Model, ModelInfo
+from ._audio import Audio, decode_wav, load_wav
 from ._stream import STATE_ALIGNMENT, FrameInfo, Stream, StreamParams, StreamStats
 from ._log import get_log_callback, set_log_callback
 from ._persona import Persona, ReferenceClip
@@ -64,7 +70,7 @@ def has_streaming() -> bool:
 
 
 __all__: List[str] = [
-    "Model", "ModelInfo", "Persona", "ReferenceClip", "CancelledError", "Stream", "StreamParams", "FrameInfo", "StreamStats", "aligned_buffer",
+    "Model", "ModelInfo", "Audio", "load_wav", "decode_wav", "Persona", "ReferenceClip", "CancelledError", "Stream", "StreamParams", "FrameInfo", "StreamStats", "aligned_buffer",
     "STATE_ALIGNMENT", "set_threads", "get_threads", "set_log_callback", "get_log_callback", "version", "has_streaming", "last_error",
     "status_string", "library_path", "Status", "Family", "LogLevel", "SamplePolicy", "MimeticError",
     "InvalidArgumentError", "MimeticIOError", "InvalidModelError", "UnsupportedError", "InvalidAudioError",

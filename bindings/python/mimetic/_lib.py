@@ -45,6 +45,8 @@ class ModelInfoC(ctypes.Structure):
         ("max_context_frames", ctypes.c_int32),
         ("min_lookahead_ms", ctypes.c_int32),
         ("max_lookahead_ms", ctypes.c_int32),
+        ("latency_tunable", ctypes.c_int32),
+        ("encoder_lookahead_ms", ctypes.c_int32),
     ]
 
 
@@ -97,6 +99,34 @@ class PersonalizeParamsC(ctypes.Structure):
         ("held_out_clip", ctypes.c_int32),
         ("initial_style_slot", ctypes.c_int32),
         ("lip_closure_weight", ctypes.c_float),
+    ]
+
+
+class AudioC(ctypes.Structure):
+    """``mimetic_audio``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("samples", ctypes.POINTER(ctypes.c_float)),
+        ("n_samples", ctypes.c_size_t),
+        ("sample_rate", ctypes.c_int32),
+        ("channels", ctypes.c_int32),
+        ("file_sample_rate", ctypes.c_int32),
+    ]
+
+
+class AnimateParamsC(ctypes.Structure):
+    """``mimetic_animate_params``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("sample_rate", ctypes.c_int32),
+        ("style_slot", ctypes.c_int32),
+        ("style_weights", ctypes.POINTER(ctypes.c_float)),
+        ("style_weights_count", ctypes.c_size_t),
+        ("style_code", ctypes.POINTER(ctypes.c_float)),
+        ("style_code_count", ctypes.c_size_t),
+        ("persona", ctypes.c_void_p),
     ]
 
 
@@ -209,8 +239,18 @@ _STREAM_FUNCTIONS = {
     "mimetic_persona_blend": (_enum_t, [c_persona_p, c_persona_p, ctypes.c_float, ctypes.POINTER(c_persona_p)]),
 }
 
+_UTTERANCE_FUNCTIONS = {
+    "mimetic_wav_read": (_enum_t, [ctypes.c_char_p, ctypes.c_int32, ctypes.POINTER(AudioC)]),
+    "mimetic_wav_read_memory": (_enum_t, [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int32, ctypes.POINTER(AudioC)]),
+    "mimetic_audio_free": (None, [ctypes.POINTER(AudioC)]),
+    "mimetic_animate_params_init": (None, [ctypes.POINTER(AnimateParamsC)]),
+    "mimetic_animate_frame_count": (_enum_t, [c_model_p, ctypes.c_size_t, ctypes.c_int32, ctypes.POINTER(ctypes.c_size_t)]),
+    "mimetic_animate": (_enum_t, [c_model_p, c_float_p, ctypes.c_size_t, ctypes.POINTER(AnimateParamsC), c_float_p,
+                                  ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]),
+}
+
 #: Every function of the header, with its ctypes ``(restype, argtypes)``.
-FUNCTIONS = {**_MODEL_FUNCTIONS, **_OPTIONAL_MODEL_FUNCTIONS, **_STREAM_FUNCTIONS}
+FUNCTIONS = {**_MODEL_FUNCTIONS, **_OPTIONAL_MODEL_FUNCTIONS, **_STREAM_FUNCTIONS, **_UTTERANCE_FUNCTIONS}
 
 
 def declare(lib: ctypes.CDLL) -> List[str]:

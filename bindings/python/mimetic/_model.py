@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from typing import Any, List, Optional, Set, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _lib
-from ._core import check, float_ptr, function, readable_bytes
+from ._core import check, check_int32, float_ptr, function, readable_bytes
+from ._style import StyleArg, StyleCodeArg
 from ._enums import Family
 from ._errors import InternalError, InvalidArgumentError, WrongStateError
 
@@ -33,6 +35,10 @@ class ModelInfo:
         max_context_frames: the decoder's attention window, in frames.
         min_lookahead_ms: smallest streaming lookahead accepted.
         max_lookahead_ms: largest streaming lookahead accepted.
+        latency_tunable: True for a wav2vec 2.0 model, whose streams use lookahead_ms, left_context_ms
+            and hop_ms; False for a real-time-encoder model (the shipped default), whose latency is
+            fixed by its encoder (those stream arguments do not apply).
+        encoder_lookahead_ms: a real-time encoder's fixed lookahead (0 for wav2vec 2.0).
     """
 
     family: Family
@@ -48,6 +54,8 @@ class ModelInfo:
     max_context_frames: int
     min_lookahead_ms: int
     max_lookahead_ms: int
+    latency_tunable: bool = True
+    encoder_lookahead_ms: int = 0
 
 
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
@@ -151,7 +159,8 @@ class Model:
             num_vertices=c.num_vertices, output_size=c.output_size, num_styles=c.num_styles,
             style_dim=c.style_dim, has_template=bool(c.has_template), num_triangles=c.num_triangles,
             max_context_frames=c.max_context_frames, min_lookahead_ms=c.min_lookahead_ms,
-            max_lookahead_ms=c.max_lookahead_ms)
+            max_lookahead_ms=c.max_lookahead_ms, latency_tunable=bool(c.latency_tunable),
+            encoder_lookahead_ms=c.encoder_lookahead_ms)
 
     def _read_style_names(self) -> List[str]:
         assert self._info is not None
@@ -225,18 +234,86 @@ class Model:
         return list(self._style_names)
 
     @property
-    def template(self) -> Optional[np.ndarray]:
-        """The neutral mesh as float32 ``[output_size]`` (xyz interleaved), or None if the file has none.
+    def template(self) -> Optional[npt.NDArray[np.float32]]:
+        """The neutral mesh as float32 ``[num_vertices, 3]``, or None if the file has none.
 
-        Vertex positions are ``template + offsets`` of a pulled frame."""
+        Vertex positions are ``template + offsets`` of a frame (``[V, 3]``, or ``[T, V, 3]`` by broadcasting)."""
         handle = self._require_open()
         assert self._info is not None
         if not self._info.has_template:
             return None
-        out = np.empty(self._info.output_size, dtype=np.float32)
-        check(function("mimetic_model_get_template")(handle, float_ptr(out), out.shape[0]),
+        out = np.empty((self._info.num_vertices, 3), dtype=np.float32)
+        check(function("mimetic_model_get_template")(handle, float_ptr(out), self._info.output_size),
               "mimetic_model_get_template")
         return out
+
+    def frame_count(self, num_samples: int, sample_rate: int = 16000) -> int:
+        """Frames ``animate`` makes of ``num_samples`` at ``sample_rate`` (0: too short for one frame)."""
+        handle = self._require_open()
+        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) or num_samples < 0:
+            raise InvalidArgumentError(f"frame_count: num_samples must be a non-negative int, not {num_samples!r}")
+        out = ctypes.c_size_t()
+        check(function("mimetic_animate_frame_count")(handle, int(num_samples), check_int32("sample_rate", sample_rate),
+                                                      ctypes.byref(out)), "mimetic_animate_frame_count")
+        return out.value
+
+    def animate(self, samples: Any, sample_rate: Optional[int] = None, *, style: StyleArg = None,
+                style_code: StyleCodeArg = None, persona: Any = None) -> npt.NDArray[np.float32]:
+        """A whole utterance to motion: float32 ``[frames, num_vertices, 3]`` vertex offsets from the
+        template (add ``template`` for positions), the numbers ``mimetic animate --offsets`` writes.
+
+        ``samples``: a ``mimetic.Audio`` (from ``load_wav``; its rate is used), or a 1-D array of
+        float samples in [-1, 1] or int16 at ``sample_rate`` (default 16000), any rate the resampler
+        takes (1 kHz ... 768 kHz). ``style``: a slot index or ``num_styles`` weights (default: slot 0);
+        ``style_code``: ``style_dim`` floats (a Mimic code from ``style_from_motion``); ``persona``: a
+        ``mimetic.Persona`` of this model (its style and, for Imitator, its adapted motion basis).
+        Runs on the calling thread (the C call releases the GIL); allocates.
+
+        Raises:
+            InvalidAudioError: empty, too short for one frame, or NaN/Inf samples.
+            InvalidArgumentError: a bad style, a persona of another model, a non-1-D array.
+        """
+        from ._audio import Audio
+        from ._style import style_fields
+        handle = self._require_open()
+        assert self._info is not None
+        if isinstance(samples, Audio):
+            if sample_rate is not None and sample_rate != samples.sample_rate:
+                raise InvalidArgumentError(f"animate: the Audio is at {samples.sample_rate} Hz; sample_rate={sample_rate} "
+                                           "contradicts it (leave it out)")
+            rate, arr = samples.sample_rate, samples.samples
+        else:
+            rate = 16000 if sample_rate is None else sample_rate
+            try:
+                arr = np.asarray(samples)
+            except (TypeError, ValueError) as e:
+                raise InvalidArgumentError(f"animate: samples must be a 1-D array: {e}") from None
+        if arr.ndim != 1:
+            raise InvalidArgumentError(f"animate: samples must be 1-D (mono), got shape {arr.shape}")
+        if arr.dtype == np.int16:
+            arr = arr.astype(np.float32) / 32768.0
+        elif arr.dtype.kind not in "f":
+            raise InvalidArgumentError(f"animate: samples must be float or int16, not {arr.dtype}")
+        a32 = np.ascontiguousarray(arr, dtype=np.float32)
+        chosen = style_fields(self._info.num_styles, self._info.style_dim, style, style_code, persona)
+        p = _lib.sized(_lib.AnimateParamsC)
+        function("mimetic_animate_params_init")(ctypes.byref(p))
+        p.sample_rate = check_int32("sample_rate", rate)
+        if chosen.slot is not None:
+            p.style_slot = chosen.slot
+        if chosen.weights is not None:
+            p.style_weights, p.style_weights_count = float_ptr(chosen.weights), len(chosen.weights)
+        if chosen.code is not None:
+            p.style_code, p.style_code_count = float_ptr(chosen.code), len(chosen.code)
+        if chosen.persona_handle is not None:
+            p.persona = chosen.persona_handle
+        frames = self.frame_count(a32.shape[0], rate)
+        out = np.empty((max(frames, 1), self._info.num_vertices, 3), dtype=np.float32)
+        made = ctypes.c_size_t()
+        check(function("mimetic_animate")(handle, float_ptr(a32), a32.shape[0], ctypes.byref(p), float_ptr(out),
+                                          frames * self._info.output_size, ctypes.byref(made)), "mimetic_animate")
+        del chosen
+        return out[:made.value]
 
     def style_from_motion(self, offsets: Any) -> np.ndarray:
         """Mimic: the style code (float32 ``[style_dim]``) of a reference motion clip.

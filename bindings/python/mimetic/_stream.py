@@ -1,24 +1,30 @@
 """``Stream``: one character's streaming animation state (``mimetic_stream``)."""
 from __future__ import annotations
 
+import collections
 import ctypes
 import threading
+import warnings
 from dataclasses import dataclass
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+import numpy.typing as npt
 
 from . import _lib
 from ._core import (aligned_buffer, check, check_int32, float_ptr, float_vector, function, readable_bytes,
                     writable_buffer)
 from ._enums import SamplePolicy, Status
-from ._errors import BufferTooSmallError, InternalError, InvalidArgumentError
+from ._errors import BufferTooSmallError, InternalError, InvalidArgumentError, InvalidAudioError, WrongStateError
 from ._model import Model
+from ._style import StyleArg, style_fields
+
+#: A float32 numpy array.
+FloatArray = npt.NDArray[np.float32]
 
 #: Alignment the C library requires of a caller-provided state buffer.
 STATE_ALIGNMENT = 64
 
-StyleArg = Union[None, int, Sequence[float], np.ndarray]
 PolicyArg = Union[str, int, SamplePolicy]
 
 
@@ -26,16 +32,19 @@ PolicyArg = Union[str, int, SamplePolicy]
 class StreamParams:
     """The effective parameters of a stream (``mimetic_stream_params`` after defaults).
 
-    ``style_slot`` is -1 when the stream was created with style weights or a style code.
+    ``style_slot`` is -1 when the stream was created with style weights or a style code. For a
+    real-time-encoder model (``latency_tunable`` False: the shipped default) ``lookahead_ms`` is the
+    encoder's own, fixed lookahead and ``left_context_ms`` / ``hop_ms`` are None: they do not apply.
     """
 
     sample_rate: int
     lookahead_ms: int
-    left_context_ms: int
-    hop_ms: int
+    left_context_ms: Optional[int]
+    hop_ms: Optional[int]
     max_queued_frames: int
     style_slot: int
     sample_policy: SamplePolicy
+    latency_tunable: bool = True
 
 
 @dataclass(frozen=True)
@@ -109,11 +118,12 @@ def _build_params(model: Model, sample_rate: int = 16000, lookahead_ms: Optional
     if p.struct_size != ctypes.sizeof(_lib.StreamParamsC):
         raise InternalError(f"mimetic_stream_params_init set struct_size {p.struct_size}, the binding's "
                             f"struct has {ctypes.sizeof(_lib.StreamParamsC)} bytes (header mismatch)")
-    keep: List[Any] = []
-    if style is not None and style_code is not None:
-        raise InvalidArgumentError("give style (a slot or weights) or style_code, not both")
     if sample_rate is not None:
         p.sample_rate = check_int32("sample_rate", sample_rate)
+    if not info.latency_tunable and any(v is not None for v in (lookahead_ms, left_context_ms, hop_ms)):
+        warnings.warn("lookahead_ms, left_context_ms and hop_ms do not apply to a real-time-encoder model: its "
+                      f"lookahead is fixed at {info.encoder_lookahead_ms} ms (Stream.latency gives the whole delay)",
+                      UserWarning, stacklevel=3)
     if lookahead_ms is not None:
         p.lookahead_ms = check_int32("lookahead_ms", lookahead_ms)
     if left_context_ms is not None:
@@ -122,28 +132,19 @@ def _build_params(model: Model, sample_rate: int = 16000, lookahead_ms: Optional
         p.hop_ms = check_int32("hop_ms", hop_ms)
     if max_queued_frames is not None:
         p.max_queued_frames = check_int32("max_queued_frames", max_queued_frames)
-    if style is not None:
-        if isinstance(style, (int, np.integer)) and not isinstance(style, bool):
-            p.style_slot = check_int32("style", style)
-        else:
-            w = float_vector("style weights", style, info.num_styles)
-            keep.append(w)
-            p.style_slot = -1
-            p.style_weights = float_ptr(w)
-            p.style_weights_count = len(w)
-    if style_code is not None:
-        code = float_vector("style_code", style_code, info.style_dim)
-        keep.append(code)
-        p.style_slot = -1
-        p.style_code = float_ptr(code)
-        p.style_code_count = len(code)
+    chosen = style_fields(info.num_styles, info.style_dim, style, style_code, persona)
+    keep: List[Any] = chosen.keep
+    if chosen.slot is not None:
+        p.style_slot = chosen.slot
+    if chosen.weights is not None:
+        p.style_weights = float_ptr(chosen.weights)
+        p.style_weights_count = len(chosen.weights)
+    if chosen.code is not None:
+        p.style_code = float_ptr(chosen.code)
+        p.style_code_count = len(chosen.code)
     p.sample_policy = int(_policy(sample_policy))
-    if persona is not None:
-        from ._persona import Persona
-        if not isinstance(persona, Persona):
-            raise InvalidArgumentError(f"persona must be a mimetic.Persona, not {type(persona).__name__}")
-        p.persona = persona._require_open()
-        keep.append(persona)
+    if chosen.persona_handle is not None:
+        p.persona = chosen.persona_handle
     p.reserve_persona_basis = 1 if reserve_persona_basis else 0
     return p, keep
 
@@ -204,11 +205,19 @@ class Stream:
         self._state_size = size.value
         self._output_size = model.info.output_size
         self._fps = model.info.fps
+        tunable = model.info.latency_tunable
         self._params = StreamParams(
-            sample_rate=params.sample_rate, lookahead_ms=params.lookahead_ms,
-            left_context_ms=params.left_context_ms, hop_ms=params.hop_ms,
+            sample_rate=params.sample_rate,
+            lookahead_ms=params.lookahead_ms if tunable else model.info.encoder_lookahead_ms,
+            left_context_ms=params.left_context_ms if tunable else None, hop_ms=params.hop_ms if tunable else None,
             max_queued_frames=params.max_queued_frames, style_slot=params.style_slot,
-            sample_policy=SamplePolicy(params.sample_policy))
+            sample_policy=SamplePolicy(params.sample_policy), latency_tunable=tunable)
+        self._num_vertices = model.info.num_vertices
+        # Frames the binding pulled to make room while a long push went in (see push): handed out
+        # by pull/pull_all before the library's own queue. Never dropped.
+        self._backlog: "collections.deque[Tuple[np.ndarray, FrameInfo]]" = collections.deque()
+        # Samples per C push: small enough that one piece never overfills the library's queue.
+        self._piece = max(1, params.sample_rate // 10)
 
         ptr: Optional[int] = None
         nbytes = 0
@@ -336,11 +345,15 @@ class Stream:
         float32, nominal range [-1, 1]) or int16 (full scale, pushed through the int16 entry point), or
         a list/tuple of numbers (treated as float). An empty array is a no-op.
 
+        Any length is accepted: the samples go in piece by piece, and when the library's queue of
+        unpulled frames (``max_queued_frames``) fills up, its frames move to a backlog the binding
+        keeps, so that pushing a whole file and then pulling gives every frame (this allocates; a
+        real-time caller pushes small chunks and pulls as it goes).
+
         Raises:
             InvalidArgumentError: not 1-D, or an integer dtype other than int16, or closed stream.
             InvalidAudioError: NaN/Inf under ``sample_policy="reject"`` (nothing consumed).
             WrongStateError: push after ``flush()`` (until ``reset()``).
-            BufferTooSmallError: the queue of unpulled frames (``max_queued_frames``) is full.
         """
         if isinstance(samples, np.ndarray):
             arr = samples
@@ -360,22 +373,55 @@ class Stream:
             keep: np.ndarray = a16
         elif arr.dtype.kind == "f":
             a32 = np.ascontiguousarray(arr, dtype=np.float32)
+            if self._params.sample_policy == SamplePolicy.REJECT and a32.size and not np.isfinite(a32).all():
+                # Checked here, before any piece goes in, so that a rejected push consumes nothing.
+                bad = int(np.flatnonzero(~np.isfinite(a32))[0])
+                raise InvalidAudioError(f"push: sample {bad} is {a32[bad]} (NaN or Inf) and sample_policy is 'reject'; "
+                                        "nothing was consumed")
             fn = function("mimetic_stream_push_audio")
             ptr = float_ptr(a32)
             keep = a32
         else:
             raise InvalidArgumentError(f"push: samples must be float32/float64 or int16, not {arr.dtype}")
+        n = keep.shape[0]
+        step = ctypes.sizeof(ctypes.c_int16 if keep.dtype == np.int16 else ctypes.c_float)
+        base = ctypes.cast(ptr, ctypes.c_void_p).value or 0
+        ptr_type = type(ptr)
         with self._lock:
             h = self._require_open()
-            check(fn(h, ptr, keep.shape[0]), fn.__name__)
+            begin = 0
+            while begin < n:
+                count = min(self._piece, n - begin)
+                piece = ctypes.cast(base + begin * step, ptr_type)
+                status = fn(h, piece, count)
+                if status == Status.BUFFER_TOO_SMALL:
+                    # The library's queue of unpulled frames is full: move its frames to the
+                    # binding's backlog (every one is kept) and push the same piece again.
+                    if self._drain(h) == 0:
+                        check(status, fn.__name__)
+                    status = fn(h, piece, count)
+                check(status, fn.__name__)
+                begin += count
+
+    def _drain(self, h: int) -> int:
+        """Moves every frame the library has ready into the backlog; returns how many."""
+        moved = 0
+        while True:
+            buf = np.empty((self._num_vertices, 3), dtype=np.float32)
+            fi = self._pull_into(h, buf.reshape(-1))
+            if fi is None:
+                return moved
+            self._backlog.append((buf, fi))
+            moved += 1
 
     def frames_ready(self) -> int:
-        """Runs the encoder/decoder on what has been pushed; returns how many frames ``pull()`` can return now."""
+        """Runs the encoder/decoder on what has been pushed; returns how many frames ``pull()`` can return now
+        (the library's and those the binding holds from a long push)."""
         n = ctypes.c_size_t()
         with self._lock:
             h = self._require_open()
             check(function("mimetic_stream_frames_ready")(h, ctypes.byref(n)), "mimetic_stream_frames_ready")
-        return n.value
+            return n.value + len(self._backlog)
 
     def _pull_into(self, h: int, out: np.ndarray) -> Optional[FrameInfo]:
         fi = _lib.sized(_lib.FrameInfoC)
@@ -386,42 +432,54 @@ class Stream:
         return FrameInfo(frame_index=fi.frame_index, timestamp_s=fi.timestamp_s,
                          timestamp_samples=fi.timestamp_samples, latency_s=fi.latency_s, is_final=bool(fi.is_final))
 
-    def pull(self, out: Optional[np.ndarray] = None) -> Optional[Tuple[np.ndarray, FrameInfo]]:
-        """Pops the oldest ready frame: ``(offsets, info)`` with ``offsets`` a float32 array of
-        ``output_size`` vertex offsets (xyz interleaved, from the template), or None if no frame is
-        ready (push more audio, or ``flush()``).
+    def pull(self, out: Optional[np.ndarray] = None) -> Optional[Tuple[FloatArray, FrameInfo]]:
+        """Pops the oldest ready frame: ``(offsets, info)`` with ``offsets`` a float32 ``[num_vertices, 3]``
+        array of vertex offsets from the template, or None if no frame is ready (push more audio, or
+        ``flush()``).
 
-        ``out``: optional writable, C-contiguous float32 array of at least ``output_size`` elements
-        to fill instead of allocating one (the returned ``offsets`` is then ``out``). A smaller one
-        raises ``BufferTooSmallError`` and the frame stays queued.
+        ``out``: optional writable, C-contiguous float32 array of ``output_size`` elements (any shape,
+        e.g. ``[V, 3]`` or ``[3V]``) to fill instead of allocating one; the returned ``offsets`` is then
+        ``out``. A smaller one raises ``BufferTooSmallError`` and the frame stays queued.
         """
         if out is None:
-            buf = np.empty(self._output_size, dtype=np.float32)
+            buf = np.empty((self._num_vertices, 3), dtype=np.float32)
         else:
             if not isinstance(out, np.ndarray) or out.dtype != np.float32 or not out.flags.c_contiguous \
                     or not out.flags.writeable:
                 raise InvalidArgumentError("pull: out must be a writable, C-contiguous float32 numpy array")
-            buf = out.reshape(-1)
+            buf = out
+        flat = buf.reshape(-1)
         with self._lock:
             h = self._require_open()
-            fi = self._pull_into(h, buf)
-        return None if fi is None else (buf if out is None else out, fi)
+            if self._backlog:
+                if flat.shape[0] < self._output_size:
+                    raise BufferTooSmallError(f"pull: out holds {flat.shape[0]} floats; a frame has {self._output_size}")
+                frame, fi_held = self._backlog.popleft()
+                flat[:self._output_size] = frame.reshape(-1)
+                return buf, fi_held
+            fi = self._pull_into(h, flat)
+        return None if fi is None else (buf, fi)
 
-    def pull_all(self) -> Tuple[np.ndarray, List[FrameInfo]]:
-        """Pops every ready frame: ``(offsets [n, output_size] float32, [FrameInfo] * n)``; n may be 0."""
+    def pull_all(self) -> Tuple[FloatArray, List[FrameInfo]]:
+        """Pops every ready frame: ``(offsets [n, num_vertices, 3] float32, [FrameInfo] * n)``; n may be 0."""
         chunks: List[np.ndarray] = []
         infos: List[FrameInfo] = []
         with self._lock:
             h = self._require_open()
+            if self._backlog:
+                held = list(self._backlog)
+                self._backlog.clear()
+                chunks.append(np.stack([f for f, _ in held]))
+                infos.extend(fi for _, fi in held)
             while True:
                 n = ctypes.c_size_t()
                 check(function("mimetic_stream_frames_ready")(h, ctypes.byref(n)), "mimetic_stream_frames_ready")
                 if n.value == 0:
                     break
-                block = np.empty((n.value, self._output_size), dtype=np.float32)
+                block = np.empty((n.value, self._num_vertices, 3), dtype=np.float32)
                 got = 0
                 for i in range(n.value):
-                    fi = self._pull_into(h, block[i])
+                    fi = self._pull_into(h, block[i].reshape(-1))
                     if fi is None:
                         break
                     infos.append(fi)
@@ -430,7 +488,7 @@ class Stream:
                 if got < n.value:
                     break
         if not chunks:
-            return np.empty((0, self._output_size), dtype=np.float32), infos
+            return np.empty((0, self._num_vertices, 3), dtype=np.float32), infos
         return (chunks[0] if len(chunks) == 1 else np.concatenate(chunks)), infos
 
     def flush(self) -> None:
@@ -438,7 +496,11 @@ class Stream:
         of the pushed audio becomes ready (the last one has ``is_final``). Pushing then raises
         ``WrongStateError`` until ``reset()``."""
         with self._lock:
-            check(function("mimetic_stream_flush")(self._require_open()), "mimetic_stream_flush")
+            h = self._require_open()
+            status = function("mimetic_stream_flush")(h)
+            if status == Status.BUFFER_TOO_SMALL and self._drain(h) > 0:
+                status = function("mimetic_stream_flush")(h)
+            check(status, "mimetic_stream_flush")
 
     @property
     def is_complete(self) -> bool:
@@ -449,12 +511,13 @@ class Stream:
         with self._lock:
             h = self._require_open()
             check(function("mimetic_stream_is_complete")(h, ctypes.byref(done)), "mimetic_stream_is_complete")
-        return bool(done.value)
+            return bool(done.value) and not self._backlog
 
     def reset(self) -> None:
         """Forgets all audio and frames (frame indices restart at 0); the style is kept."""
         with self._lock:
             check(function("mimetic_stream_reset")(self._require_open()), "mimetic_stream_reset")
+            self._backlog.clear()
 
     def snapshot(self) -> bytes:
         """The stream's whole state as ``snapshot_size`` bytes (e.g. for rollback); see ``restore``."""
@@ -462,6 +525,9 @@ class Stream:
         view, n = writable_buffer("snapshot", buf)
         with self._lock:
             h = self._require_open()
+            if self._backlog:
+                raise WrongStateError(f"snapshot: the binding holds {len(self._backlog)} frame(s) from a long push "
+                                      "that the library's state does not contain; pull them first")
             check(function("mimetic_stream_snapshot")(h, ctypes.addressof(view) if n else None, n),
                   "mimetic_stream_snapshot")
         del view
@@ -474,6 +540,7 @@ class Stream:
             h = self._require_open()
             check(function("mimetic_stream_restore")(h, arr.ctypes.data if arr.size else None, arr.size),
                   "mimetic_stream_restore")
+            self._backlog.clear()
 
     def set_style(self, style: Union[int, Sequence[float], np.ndarray]) -> None:
         """Changes the style from the next computed frame: a slot index (int) or ``num_styles`` weights."""

@@ -180,7 +180,7 @@ requires_style_from_motion = pytest.mark.skipif(not _lib.has("mimetic_style_from
 @requires_template
 def test_template(vocaset, vocaset_path):
     t = vocaset.template
-    assert t is not None and t.dtype == np.float32 and t.shape == (vocaset.info.output_size,)
+    assert t is not None and t.dtype == np.float32 and t.shape == (vocaset.info.num_vertices, 3)
     assert np.isfinite(t).all() and np.abs(t).max() > 0
     with mimetic.Model.from_bytes(vocaset_path.read_bytes()) as m:
         np.testing.assert_array_equal(m.template, t)

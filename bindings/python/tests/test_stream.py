@@ -65,7 +65,7 @@ def offline_frames_vocaset(n_samples: int) -> int:
 
 def test_frame_count_matches_offline_vocaset(vocaset, audio, expected):
     offsets, infos = run(vocaset, audio, list(chunks(audio, seed=1)))
-    assert offsets.shape == (offline_frames_vocaset(len(audio)), vocaset.info.output_size)
+    assert offsets.shape == (offline_frames_vocaset(len(audio)), vocaset.info.num_vertices, 3)
     assert offsets.shape[0] == expected("faceformer_vocaset")["offsets"].shape[0] == 47
     assert offsets.dtype == np.float32 and np.isfinite(offsets).all()
     assert [i.frame_index for i in infos] == list(range(len(infos)))
@@ -82,7 +82,7 @@ def test_frame_count_matches_offline_other_models(name, audio, expected):
         if m.info.family == mimetic.Family.MIMIC and m.info.num_styles == 0:
             extra["style_code"] = m.style_from_motion(expected(name)["style_offsets"])
         offsets, _ = run(m, audio, list(chunks(audio, seed=2, ones=50)), **extra)
-        assert offsets.shape == (expected(name)["offsets"].shape[0], m.info.output_size)
+        assert offsets.shape == (expected(name)["offsets"].shape[0], m.info.num_vertices, 3)
         assert np.isfinite(offsets).all()
 
 
@@ -109,7 +109,7 @@ def test_frames_arrive_before_flush(vocaset, audio):
         n = s.frames_ready()
         assert n > 0
         o, infos = s.pull_all()
-        assert len(infos) == n and o.shape == (n, vocaset.info.output_size)
+        assert len(infos) == n and o.shape == (n, vocaset.info.num_vertices, 3)
         lookahead = s.params.lookahead_ms / 1000.0
         for fi in infos:
             assert not fi.is_final
@@ -271,7 +271,7 @@ def test_pull_before_push_is_none(vocaset):
         assert s.frames_ready() == 0
         assert s.pull() is None
         o, infos = s.pull_all()
-        assert o.shape == (0, vocaset.info.output_size) and infos == []
+        assert o.shape == (0, vocaset.info.num_vertices, 3) and infos == []
         s.push(np.zeros(10, np.float32))  # too little for a frame
         assert s.pull() is None
 
@@ -303,11 +303,11 @@ def test_pull_into_caller_array(vocaset, audio):
         out = np.full(vocaset.info.output_size + 3, 5.0, np.float32)
         o, fi = s.pull(out=out[:vocaset.info.output_size])
         assert fi.frame_index == 0 and np.shares_memory(o, out)
-        np.testing.assert_array_equal(out[:-3], ref[0])
+        np.testing.assert_array_equal(out[:-3], ref[0].reshape(-1))
         assert (out[-3:] == 5.0).all()
         grid = np.zeros((vocaset.info.num_vertices, 3), np.float32)  # any shape, output_size floats
         s.pull(out=grid)
-        np.testing.assert_array_equal(grid.reshape(-1), ref[1])
+        np.testing.assert_array_equal(grid, ref[1])
         with pytest.raises(mimetic.BufferTooSmallError, match=str(vocaset.info.output_size)):
             s.pull(out=np.zeros(vocaset.info.output_size - 1, np.float32))
         assert s.pull()[1].frame_index == 2  # the frame stayed queued
@@ -332,9 +332,11 @@ def test_frame_info_struct_size_checked(vocaset, audio):
 
 @pytest.mark.parametrize("queue", [1, 4, 8, 64])
 def test_queue_capacity(vocaset, audio, queue):
-    """max_queued_frames: pushing more audio than the queue can hold is BUFFER_TOO_SMALL, never a drop,
-    and pulling the ready frames makes room again. A queue smaller than what one encoder hop yields
-    must either be refused at creation or still make progress, never wedge the stream."""
+    """max_queued_frames: the library refuses a chunk that does not fit (BUFFER_TOO_SMALL, nothing
+    consumed, never a drop), and the binding, which pushes any length, moves the ready frames to its
+    backlog and goes on: pushing a whole long file and then pulling gives every frame, the same as
+    pushing small chunks and pulling between them. A queue smaller than one encoder hop yields must
+    either be refused at creation or still make progress, never wedge the stream."""
     long = np.tile(audio, 8)  # ~12.8 s, ~380 frames
     try:
         s = mimetic.Stream(vocaset, max_queued_frames=queue)
@@ -343,44 +345,67 @@ def test_queue_capacity(vocaset, audio, queue):
         return
     with s:
         assert s.params.max_queued_frames == queue
-        pushed = 0
-        with pytest.raises(mimetic.BufferTooSmallError) as ei:
-            for piece in np.array_split(long, 64):
-                s.push(piece)
-                pushed += len(piece)
-        assert ei.value.status == mimetic.Status.BUFFER_TOO_SMALL and ei.value.message
-        assert s.stats.samples_pushed == pushed  # the refused chunk was not consumed
-        o, _ = s.pull_all()  # draining the queue lets pushing continue
-        assert len(o) > 0, "stream wedged: audio buffer full but no frame can be computed"
-        s.push(piece)
-        rest = long[pushed + len(piece):]
-        got = [o]
-        for piece in np.array_split(rest, 64):
-            while True:
-                try:
-                    s.push(piece)
-                    break
-                except mimetic.BufferTooSmallError:
-                    o, _ = s.pull_all()
-                    assert len(o) > 0, "stream wedged"
-                    got.append(o)
+        # The library's own contract, through the C call: a chunk that cannot fit is refused whole.
+        lib = _lib.lib
+        big = np.ascontiguousarray(long)
+        st = lib.mimetic_stream_push_audio(s._handle, big.ctypes.data_as(_lib.c_float_p), big.size)
+        if st == mimetic.Status.BUFFER_TOO_SMALL:
+            assert s.stats.samples_pushed == 0 and "max_queued_frames" in mimetic.last_error()
+        else:
+            assert st == mimetic.Status.OK and s.stats.samples_pushed == big.size
+        s.reset()
+        # The binding: everything at once, then everything out.
+        for piece in np.array_split(long, 4):
+            s.push(piece)
+        assert s.stats.samples_pushed == len(long)
+        assert s.frames_ready() > queue or queue >= 64
         s.flush()
-        got.append(s.pull_all()[0])
-        total = np.concatenate(got)
-        assert total.shape[0] == offline_frames_vocaset(len(long))
+        total, infos = s.pull_all()
+        assert total.shape[0] == offline_frames_vocaset(len(long)) == len(infos)
+        assert [i.frame_index for i in infos] == list(range(len(infos))) and infos[-1].is_final
+        assert s.is_complete
         np.testing.assert_array_equal(total, run(vocaset, long, list(np.array_split(long, 40)), pull_between=True)[0])
 
 
+def test_long_push_then_pull_one_by_one(vocaset, audio):
+    """The backlog is handed out by pull() in order, before the library's queue; snapshots refuse while
+    the binding holds frames the state does not contain; reset forgets them."""
+    long = np.tile(audio, 6)
+    with mimetic.Stream(vocaset, max_queued_frames=8) as s:
+        s.push(long)
+        assert s.frames_ready() > 8
+        with pytest.raises(mimetic.WrongStateError, match="pull them first"):
+            s.snapshot()
+        s.flush()
+        frames = []
+        while (f := s.pull()) is not None:
+            frames.append(f)
+        assert [fi.frame_index for _, fi in frames] == list(range(offline_frames_vocaset(len(long))))
+        assert all(o.shape == (vocaset.info.num_vertices, 3) for o, _ in frames)
+        assert len(s.snapshot()) == s.snapshot_size
+        s.reset()
+        s.push(long)
+        s.reset()
+        assert s.frames_ready() == 0 and s.pull() is None
+
+
+def test_reject_policy_consumes_nothing_of_a_long_push(vocaset, audio):
+    long = np.tile(audio, 4).astype(np.float32)
+    long[-10] = np.nan
+    with mimetic.Stream(vocaset, sample_policy="reject") as s:
+        with pytest.raises(mimetic.InvalidAudioError, match=f"sample {len(long) - 10}"):
+            s.push(long)
+        assert s.stats.samples_pushed == 0
+
+
 def test_audio_capacity_huge_chunk(vocaset, audio):
-    """A chunk larger than anything the state can buffer is an error, not a crash or a silent drop."""
+    """A chunk larger than anything the state can buffer: the C call refuses it whole (an error, not a
+    crash or a silent drop)."""
     huge = np.zeros(16000 * 600, np.float32)  # 10 minutes at once
     with mimetic.Stream(vocaset) as s:
-        try:
-            s.push(huge)
-        except mimetic.BufferTooSmallError:
-            assert s.stats.samples_pushed == 0
-        else:
-            assert s.stats.samples_pushed == len(huge)
+        st = _lib.lib.mimetic_stream_push_audio(s._handle, huge.ctypes.data_as(_lib.c_float_p), huge.size)
+        assert st == mimetic.Status.BUFFER_TOO_SMALL and s.stats.samples_pushed == 0
+        assert "max_queued_frames" in mimetic.last_error()
 
 
 @pytest.mark.parametrize("kwargs,words", [
