@@ -53,13 +53,13 @@ make engine-demo DEMO_FLAGS=--fast
 echo "== Packaging: self-contained release library, make install, CMake and pkg-config consumers"
 bash scripts/test-packaging.sh
 
-echo "== Python binding installs with pip and imports from the install"
+echo "== Python binding installs with pip (bundling libMimetic) and imports from the install, no environment"
 rm -rf .build/pyinstall
-"$PYTHON" -m pip install -q --no-deps --no-build-isolation --target .build/pyinstall ./bindings/python
+"$PYTHON" -m pip install -q --no-deps --target .build/pyinstall ./bindings/python
 ROOT="$PWD"
-(cd /tmp && MIMETIC_LIBRARY="$BIN/libMimetic.so" PYTHONPATH="$ROOT/.build/pyinstall" "$PYTHON" -c \
-    "import mimetic, sys; m = mimetic.Model(sys.argv[1]); print('installed binding:', mimetic.__file__, m.info.family, m.info.num_vertices)" \
-    "$ROOT/Tests/Fixtures/faceformer_vocaset.model.safetensors")
+(cd /tmp && env -u MIMETIC_LIBRARY PYTHONPATH="$ROOT/.build/pyinstall" "$PYTHON" -c \
+    "import mimetic, sys; m = mimetic.Model(sys.argv[1]); assert mimetic.library_path.startswith(sys.argv[2]), mimetic.library_path; print('installed binding:', mimetic.__file__, mimetic.library_path, m.info.family, m.info.num_vertices)" \
+    "$ROOT/Tests/Fixtures/faceformer_vocaset.model.safetensors" "$ROOT/.build/pyinstall")
 
 echo "== Python: tools and the ctypes binding (pytest)"
 # The tests import mimetic_tools as an installed package: this checkout's, editable (deps: scripts/setup.sh).

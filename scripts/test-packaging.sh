@@ -221,6 +221,31 @@ else
     echo "  SKIPPED: engine_demo does not link without the stream functions"
 fi
 
+echo "== Python wheel: bundles libMimetic, installs into a clean venv, imports and animates from outside the checkout"
+PY="${PYTHON:-python3}"
+if "$PY" -m pip wheel -q --no-deps -w "$TMP/wheel" ./bindings/python >"$TMP/wheel.log" 2>&1; then
+    whl="$(ls "$TMP"/wheel/mimetic-*.whl)"
+    ok "built $(basename "$whl") ($(stat -c %s "$whl") bytes)"
+    case "$(basename "$whl")" in *-py3-none-linux_x86_64.whl|*-py3-none-*.whl) ok "platform tag, any Python 3" ;; *) fail "wheel tag of $(basename "$whl")" ;; esac
+    if "$PY" -m zipfile -l "$whl" | grep -qE '^mimetic/libMimetic\.so '; then ok "the wheel contains mimetic/libMimetic.so"
+    else fail "the wheel has no mimetic/libMimetic.so"; fi
+    if "$PY" -m venv "$TMP/venv" && "$TMP/venv/bin/pip" install -q "$whl" >"$TMP/venv.log" 2>&1; then
+        mkdir -p "$TMP/elsewhere"
+        if (cd "$TMP/elsewhere" && env -u MIMETIC_LIBRARY -u LD_LIBRARY_PATH -u PYTHONPATH "$TMP/venv/bin/python" -c "
+import sys, numpy as np, mimetic
+assert mimetic.library_path.startswith(sys.prefix), mimetic.library_path
+m = mimetic.Model(sys.argv[1])
+speech = mimetic.load_wav(sys.argv[2])
+frames = m.animate(speech)
+assert frames.shape == (m.frame_count(len(speech.samples), speech.sample_rate), m.info.num_vertices, 3) and np.isfinite(frames).all()
+print(f'{mimetic.library_path}: {frames.shape[0]} frames of {speech.duration:.2f} s')
+" "$MODEL" "$AUDIO" >"$TMP/venv.out" 2>&1); then ok "clean venv: $(cat "$TMP/venv.out")"
+        else cat "$TMP/venv.out"; fail "import mimetic + Model.animate in a clean venv"; fi
+    else cat "$TMP/venv.log"; fail "pip install of the wheel into a clean venv"; fi
+else
+    tail -20 "$TMP/wheel.log"; fail "pip wheel ./bindings/python"
+fi
+
 echo
 if [ "$failures" = 0 ]; then echo "test-packaging: all checks passed ($((SECONDS - start)) s)"; else echo "test-packaging: $failures FAILED"; fi
 [ "$failures" = 0 ]
