@@ -1,14 +1,23 @@
 # Mimetic: the two entry points of the README, and a few conveniences.
-PYTHON ?= python3
+# Python: the checkout's virtual environment, made by scripts/setup.sh (PYTHON=... to use another).
+PYTHON ?= .venv/bin/python
+export PYTHON
 MODEL ?= $(firstword $(wildcard models/default.safetensors) Tests/Fixtures/faceformer_vocaset.model.safetensors)
 AUDIO ?= examples/audio/hello.wav
 
-.PHONY: setup demo test release bench fixtures clean lib cli install install-strip uninstall cpp-test engine-demo examples test-packaging fuzz sanitize bench-threads
+.PHONY: setup setup-demo setup-convert setup-train demo test release bench fixtures clean lib cli install install-strip uninstall cpp-test engine-demo examples test-packaging fuzz sanitize bench-threads
 
+# Set-up for one purpose each (scripts/setup.sh says what each installs).
 setup:
-	bash scripts/setup.sh
+	bash scripts/setup.sh test
+setup-demo:
+	bash scripts/setup.sh demo
+setup-convert:
+	bash scripts/setup.sh convert
+setup-train:
+	bash scripts/setup.sh train
 
-release: setup
+release: setup-demo
 	swift build -c release
 
 demo: release
@@ -23,7 +32,7 @@ demo: release
 test: setup
 	bash scripts/test-all.sh
 
-bench: release
+bench: setup release
 	$(PYTHON) -m mimetic_tools.cli.bench
 
 # Reliability (docs/reliability.md): libFuzzer + ASan over every untrusted-input path, N seconds a
@@ -40,7 +49,7 @@ bench-threads: lib
 	$(CC) -O2 -std=c99 -Iinclude Tests/C/bench_threads.c -L$(RELEASE_BIN) -lMimetic -lm -lpthread -Wl,-rpath,$(abspath $(RELEASE_BIN)) -o $(RELEASE_SCRATCH)/bench_threads
 	$(RELEASE_SCRATCH)/bench_threads $(MODEL) 8 2
 
-fixtures:
+fixtures: setup-convert
 	$(PYTHON) -m mimetic_tools.dev.make_fixtures
 
 clean:

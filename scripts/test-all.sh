@@ -2,7 +2,9 @@
 # Every test: Swift (XCTest), the C ABI test, and the Python tools (pytest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PYTHON="${PYTHON:-python3}"
+# The checkout's virtual environment (scripts/setup.sh makes it), unless PYTHON names another.
+if [ -z "${PYTHON:-}" ]; then if [ -x .venv/bin/python ]; then PYTHON=.venv/bin/python; else PYTHON=python3; fi; fi
+export PYTHON
 
 echo "== version: defined once in include/mimetic.h"
 bash scripts/sync-version.sh --check

@@ -4,7 +4,7 @@
     mimetic-make-corpus ... --rig models/rig.safetensors    # the shipped models' rig (evaluation corpus)
 
 Needs the espeak-ng C library and its data (Debian: apt-get install -y libespeak-ng1 espeak-ng-data,
-or libespeak-ng-dev espeak-ng), numpy, scipy, safetensors. Same seed -> byte-identical files.
+or libespeak-ng-dev espeak-ng), numpy, safetensors and scipy (the `corpus` extra). Same seed -> byte-identical files.
 """
 from __future__ import annotations
 
@@ -30,6 +30,12 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     if a.speakers < 1 or a.sentences_per_speaker < 1 or a.workers < 1:
         ap.error("--speakers, --sentences-per-speaker and --workers must be >= 1")
+    try:
+        import scipy.signal  # noqa: F401  (the corpus resamples espeak-ng's 22 050 Hz to 16 kHz with it)
+    except ImportError:
+        print("error: the corpus needs scipy: pip install 'mimetic-tools[corpus]' (or scripts/setup.sh train)",
+              file=sys.stderr)
+        return 1
     if not espeak.available():
         print("error: the espeak-ng C library is not available (apt-get install -y libespeak-ng-dev espeak-ng)",
               file=sys.stderr)
