@@ -66,7 +66,8 @@ if at_least convert; then
 fi
 if at_least test; then
     # transformers: only to cross-check the reference wav2vec 2.0 against HF's (no downloads).
-    pip_install "import pytest, transformers" pytest transformers
+    # mypy: the Python binding's type hints are checked (--strict) by the tests.
+    pip_install "import pytest, transformers, mypy" pytest transformers mypy
 fi
 # The tools package, editable (the tests and `python -m mimetic_tools...` use this checkout), with
 # the extras the profile needs; torch stays the CPU build above.

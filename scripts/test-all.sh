@@ -63,6 +63,9 @@ ROOT="$PWD"
     "import mimetic, sys; m = mimetic.Model(sys.argv[1]); assert mimetic.library_path.startswith(sys.argv[2]), mimetic.library_path; print('installed binding:', mimetic.__file__, mimetic.library_path, m.info.family, m.info.num_vertices)" \
     "$ROOT/Tests/Fixtures/faceformer_vocaset.model.safetensors" "$ROOT/.build/pyinstall")
 
+echo "== Python binding types: mypy --strict over the package and a typed usage file"
+"$PYTHON" -m mypy --strict bindings/python/mimetic bindings/python/tests/typecheck_usage.py
+
 echo "== Python: tools and the ctypes binding (pytest)"
 # The tests import mimetic_tools as an installed package: this checkout's, editable (deps: scripts/setup.sh).
 "$PYTHON" -m pip install -q --no-deps --no-build-isolation -e ./tools

@@ -45,7 +45,7 @@ library_path: str = _lib.library_path
 
 def version() -> str:
     """The loaded library's version, ``mimetic_version()`` ("MAJOR.MINOR.PATCH")."""
-    return _lib.lib.mimetic_version().decode("ascii", "replace")
+    return str(_lib.lib.mimetic_version().decode("ascii", "replace"))
 
 
 def set_threads(n: int) -> None:

@@ -35,7 +35,7 @@ class Audio:
     @property
     def duration(self) -> float:
         """Seconds of audio."""
-        return self.samples.shape[0] / self.sample_rate
+        return float(self.samples.shape[0]) / self.sample_rate
 
 
 def _take(c: _lib.AudioC) -> Audio:

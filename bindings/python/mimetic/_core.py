@@ -100,7 +100,7 @@ def aligned_buffer(size: int, alignment: int = 64) -> np.ndarray:
     return raw[offset:offset + size]
 
 
-def writable_buffer(name: str, buf: Any) -> Tuple[ctypes.Array, int]:
+def writable_buffer(name: str, buf: Any) -> Tuple["ctypes.Array[ctypes.c_char]", int]:
     """The ctypes view and byte length of a writable, contiguous buffer (bytearray, numpy array, ...).
 
     The returned ctypes array shares ``buf``'s memory and holds its buffer export (a bytearray cannot

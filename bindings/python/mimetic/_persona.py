@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _lib
 from ._core import check, float_ptr, function
-from ._errors import InvalidArgumentError
+from ._errors import InternalError, InvalidArgumentError
 from ._model import Model
 
 
@@ -44,7 +44,9 @@ class Persona:
     ``Stream.set_persona`` or save it with ``save``. A persona belongs to the model it was made for.
     """
 
-    def __init__(self, handle: int, model: Model) -> None:
+    def __init__(self, handle: Optional[int], model: Model) -> None:
+        if not handle:
+            raise InternalError("the library returned OK but no persona")
         self._handle: Optional[int] = handle
         self._model = model
 

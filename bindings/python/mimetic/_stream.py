@@ -193,7 +193,7 @@ class Stream:
         self._lock = threading.Lock()
         self._token = id(self)
         self._model: Optional[Model] = None
-        self._state_view: Optional[ctypes.Array] = None
+        self._state_view: Optional["ctypes.Array[ctypes.c_char]"] = None
         self._state_buffer: Any = None
         mhandle = _model_handle(model)
         params, keep = _build_params(model, sample_rate, lookahead_ms, left_context_ms, hop_ms,
