@@ -5,6 +5,27 @@
  * results through out-parameters; a failed call also leaves a readable message in
  * mimetic_last_error() (per thread).
  *
+ * Usage:
+ *   mimetic_model *model;
+ *   if (mimetic_model_load("face.safetensors", &model) != MIMETIC_OK) puts(mimetic_last_error());
+ *   mimetic_model_info info = { sizeof info };  mimetic_model_get_info(model, &info);
+ *
+ *   // A whole utterance (offline, e.g. a bake step): a WAV file in, every frame out.
+ *   mimetic_audio wav = { sizeof wav };  mimetic_wav_read("line.wav", 0, &wav);
+ *   mimetic_animate_params ap;  mimetic_animate_params_init(&ap);  ap.sample_rate = wav.sample_rate;
+ *   size_t frames;  mimetic_animate_frame_count(model, wav.n_samples, wav.sample_rate, &frames);
+ *   float *all = malloc(frames * info.output_size * sizeof(float));
+ *   mimetic_animate(model, wav.samples, wav.n_samples, &ap, all, frames * info.output_size, &frames);
+ *   mimetic_audio_free(&wav);
+ *
+ *   // Live audio (a character in a game): push as it arrives, pull each frame when ready.
+ *   mimetic_stream_params sp;  mimetic_stream_params_init(&sp);  sp.sample_rate = 48000;
+ *   mimetic_stream *stream;  mimetic_stream_create(model, &sp, NULL, 0, &stream);
+ *   mimetic_stream_push_audio(stream, chunk, n);                                    // audio thread
+ *   while (mimetic_stream_pull_frame(stream, offsets, info.output_size, NULL) == MIMETIC_OK) apply(offsets);
+ *   mimetic_stream_flush(stream);   // end of utterance; then pull the rest
+ *   mimetic_stream_free(stream);  mimetic_model_free(model);
+ *
  * Thread safety:
  *   - A mimetic_model is immutable once loaded: any number of threads may use the same model at
  *     the same time (get_info, creating and running streams). Free it only after every stream made
