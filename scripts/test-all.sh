@@ -4,6 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # The checkout's virtual environment (scripts/setup.sh makes it), unless PYTHON names another.
 if [ -z "${PYTHON:-}" ]; then if [ -x .venv/bin/python ]; then PYTHON=.venv/bin/python; else PYTHON=python3; fi; fi
+case "$PYTHON" in /*) ;; */*) PYTHON="$PWD/$PYTHON" ;; esac   # steps below run it from other directories
 export PYTHON
 
 echo "== version: defined once in include/mimetic.h"

@@ -223,6 +223,7 @@ fi
 
 echo "== Python wheel: bundles libMimetic, installs into a clean venv, imports and animates from outside the checkout"
 PY="${PYTHON:-python3}"
+case "$PY" in /*) ;; */*) PY="$ROOT/$PY" ;; esac
 if "$PY" -m pip wheel -q --no-deps -w "$TMP/wheel" ./bindings/python >"$TMP/wheel.log" 2>&1; then
     whl="$(ls "$TMP"/wheel/mimetic-*.whl)"
     ok "built $(basename "$whl") ($(stat -c %s "$whl") bytes)"
