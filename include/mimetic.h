@@ -444,6 +444,65 @@ MIMETIC_API mimetic_status mimetic_animate(const mimetic_model *model, const flo
                                            const mimetic_animate_params *params, float *out, size_t capacity,
                                            size_t *out_frames);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Retargeting: vertex offsets to blendshape weights                                            */
+
+/* A blendshape basis in a model's topology (K named shapes: ARKit's 52 on the shipped rig,
+ * models/arkit52.safetensors, or your own) with one character's fit state: each frame's offsets are
+ * fitted by bounded least squares (exact for the box constraints: an active-set solve on the
+ * precomputed K x K normal matrix, warm-started from the previous frame), then the artist's
+ * controls apply: out_c = clamp(strength * gain_c * smooth(w)_c + offset_c, min_c, max_c).
+ * Like a stream, one mimetic_retarget is used by one thread at a time; mimetic_retarget_clone makes
+ * another character's from the same basis (shared, not copied). */
+typedef struct mimetic_retarget mimetic_retarget;
+
+typedef struct mimetic_retarget_params {
+    size_t struct_size;         /* sizeof(mimetic_retarget_params); set by mimetic_retarget_params_init */
+    float strength;             /* overall motion strength, 0..4. Default 1 */
+    float smoothing_ms;         /* one-pole smoothing of the weights, 0..1000 ms (at the model's fps). Default 0 (none) */
+    float ridge;                /* Tikhonov term as a fraction of the basis' mean squared norm: keeps the fit
+                                   unique when shapes are nearly dependent. 0..1. Default 1e-6 */
+} mimetic_retarget_params;
+
+MIMETIC_API void mimetic_retarget_params_init(mimetic_retarget_params *params);
+
+/* A basis file (.safetensors: basis [K, V, 3], names in "mimetic.blendshapes" metadata, optional
+ * lower/upper [K] bounds, default [0, 1]; or a .npy basis, shapes named shape_0...) in `model`'s
+ * topology. params may be NULL (the defaults). */
+MIMETIC_API mimetic_status mimetic_retarget_load(const mimetic_model *model, const char *path,
+                                                 const mimetic_retarget_params *params, mimetic_retarget **out_retarget);
+/* The same from arrays: basis k x info.output_size floats (shape-major), k names, optional bounds (NULL: [0, 1]). */
+MIMETIC_API mimetic_status mimetic_retarget_create(const mimetic_model *model, const float *basis, size_t k,
+                                                   const char *const *names, const float *lower, const float *upper,
+                                                   const mimetic_retarget_params *params, mimetic_retarget **out_retarget);
+/* Another character's retarget from the same basis and controls, with a fresh fit state. */
+MIMETIC_API mimetic_status mimetic_retarget_clone(const mimetic_retarget *retarget, mimetic_retarget **out_retarget);
+MIMETIC_API void mimetic_retarget_free(mimetic_retarget *retarget);
+
+/* K, and the name of shape i (valid while the retarget lives; NULL if out of range). */
+MIMETIC_API int32_t mimetic_retarget_count(const mimetic_retarget *retarget);
+MIMETIC_API const char *mimetic_retarget_name(const mimetic_retarget *retarget, int32_t index);
+
+/* Per-channel controls (defaults: gain 1, offset 0, min -INFINITY, max INFINITY); |gain|, |offset| <= 16, min <= max. */
+MIMETIC_API mimetic_status mimetic_retarget_set_channel(mimetic_retarget *retarget, int32_t index, float gain, float offset,
+                                                        float min, float max);
+
+/* Fits one frame: `offsets` (info.output_size floats, e.g. from mimetic_stream_pull_frame) to
+ * `weights` (capacity >= K floats). out_residual (may be NULL) receives ||B^T w - x|| / ||x||, the
+ * fit's relative error before the controls. Allocates nothing and takes no lock. NaN/Inf offsets:
+ * MIMETIC_ERROR_INVALID_ARGUMENT, weights untouched. */
+MIMETIC_API mimetic_status mimetic_retarget_apply(mimetic_retarget *retarget, const float *offsets, size_t n,
+                                                  float *weights, size_t capacity, float *out_residual);
+/* Pulls the stream's next frame and fits it (real-time safe): weights instead of offsets, with the
+ * frame's info. MIMETIC_ERROR_NOT_READY as mimetic_stream_pull_frame. */
+MIMETIC_API mimetic_status mimetic_stream_pull_weights(mimetic_stream *stream, mimetic_retarget *retarget, float *weights,
+                                                       size_t capacity, mimetic_frame_info *info, float *out_residual);
+/* Forgets the previous frames (the warm start and the smoothing filter): call between utterances. */
+MIMETIC_API mimetic_status mimetic_retarget_reset(mimetic_retarget *retarget);
+/* The offsets K weights drive (B^T w, info.output_size floats): to preview or to bake. */
+MIMETIC_API mimetic_status mimetic_retarget_offsets(const mimetic_retarget *retarget, const float *weights, size_t n,
+                                                    float *out, size_t capacity);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,69 @@
+/// The artist's controls on retargeted weights, applied after the fit, per channel c:
+///
+///     smooth(w)_c = previous + α (w_c − previous),  α = 1 − exp(−frameTime / smoothing)   (one-pole)
+///     out_c       = clamp(strength · gain_c · smooth(w)_c + offset_c, minimum_c, maximum_c)
+///
+/// Defaults are the identity: strength 1, gain 1, offset 0, no smoothing, clamp [−∞, ∞] (the fit's
+/// bounds already hold the raw weights).
+public struct RetargetControls: Equatable, Sendable {
+    /// Overall strength of the motion (0: neutral face; 1: as fitted). 0...4.
+    public var strength: Float = 1
+    /// One-pole smoothing time constant in milliseconds (0: none). 0...1000.
+    public var smoothingMs: Float = 0
+    /// The motion frame rate the smoothing is computed for (the model's fps).
+    public var fps: Float = 30
+    public var gain: [Float]
+    public var offset: [Float]
+    public var minimum: [Float]
+    public var maximum: [Float]
+
+    public init(count: Int) {
+        gain = [Float](repeating: 1, count: count)
+        offset = [Float](repeating: 0, count: count)
+        minimum = [Float](repeating: -.infinity, count: count)
+        maximum = [Float](repeating: .infinity, count: count)
+    }
+
+    /// `controls` if every value is valid for `count` channels; the message names the first bad one.
+    public static func checked(_ controls: RetargetControls, count: Int, function: String = "retarget controls") throws -> RetargetControls {
+        do { return try controls.validated(count: count) } catch MimeticError.invalidArgument(let m) {
+            throw MimeticError.invalidArgument("\(function): \(m)")
+        }
+    }
+
+    /// Checks every value; the message names the first bad one.
+    func validated(count k: Int) throws -> RetargetControls {
+        guard gain.count == k, offset.count == k, minimum.count == k, maximum.count == k else {
+            throw MimeticError.invalidArgument("retarget controls need \(k) values per channel")
+        }
+        guard strength.isFinite, (0...4).contains(strength) else { throw MimeticError.invalidArgument("strength \(strength) is outside 0...4") }
+        guard smoothingMs.isFinite, (0...1000).contains(smoothingMs) else {
+            throw MimeticError.invalidArgument("smoothing \(smoothingMs) ms is outside 0...1000")
+        }
+        guard fps.isFinite, fps > 0, fps <= 1000 else { throw MimeticError.invalidArgument("fps \(fps) is outside (0, 1000]") }
+        for c in 0..<k {
+            guard gain[c].isFinite, abs(gain[c]) <= 16 else { throw MimeticError.invalidArgument("gain of channel \(c) is \(gain[c]); it must be finite, |gain| <= 16") }
+            guard offset[c].isFinite, abs(offset[c]) <= 16 else { throw MimeticError.invalidArgument("offset of channel \(c) is \(offset[c]); it must be finite, |offset| <= 16") }
+            guard !minimum[c].isNaN, !maximum[c].isNaN, minimum[c] <= maximum[c] else {
+                throw MimeticError.invalidArgument("clamp of channel \(c) is [\(minimum[c]), \(maximum[c])]: it needs min <= max")
+            }
+        }
+        return self
+    }
+
+    /// α of the one-pole filter per frame (1: no smoothing).
+    var alpha: Double {
+        smoothingMs <= 0 ? 1 : 1 - exp(-1000 / (Double(fps) * Double(smoothingMs)))
+    }
+
+    func apply(_ w: UnsafePointer<Double>, smoothed: UnsafeMutablePointer<Double>, primed: inout Bool,
+               into out: UnsafeMutablePointer<Float>, count k: Int) {
+        let a = primed ? alpha : 1
+        primed = true
+        for c in 0..<k {
+            smoothed[c] += a * (w[c] - smoothed[c])
+            let v = Float(Double(strength) * Double(gain[c]) * smoothed[c]) + offset[c]
+            out[c] = min(max(v, minimum[c]), maximum[c])
+        }
+    }
+}

@@ -1,0 +1,1 @@
+"""Blendshape bases for retargeting (ARKit-52 on the shipped rig) and their file format."""
