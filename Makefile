@@ -5,7 +5,7 @@ export PYTHON
 MODEL ?= $(firstword $(wildcard models/default.safetensors) Tests/Fixtures/faceformer_vocaset.model.safetensors)
 AUDIO ?= examples/audio/hello.wav
 
-.PHONY: setup setup-demo setup-convert setup-train demo test release bench fixtures clean lib cli install install-strip uninstall cpp-test engine-demo examples test-packaging fuzz sanitize bench-threads
+.PHONY: setup setup-demo setup-convert setup-train demo test release bench fixtures clean lib cli install install-strip uninstall cpp-test engine-demo examples test-packaging fuzz sanitize bench-threads bench-retarget
 
 # Set-up for one purpose each (scripts/setup.sh says what each installs).
 setup:
@@ -44,6 +44,10 @@ fuzz:
 
 sanitize:
 	bash scripts/sanitize.sh $(SANITIZE_FLAGS)
+
+bench-retarget: lib
+	$(CC) -O2 -std=c99 -Iinclude Tests/C/bench_retarget.c -L$(RELEASE_BIN) -lMimetic -Wl,-rpath,$(abspath $(RELEASE_BIN)) -o $(RELEASE_SCRATCH)/bench_retarget
+	$(RELEASE_SCRATCH)/bench_retarget models/default.safetensors models/arkit52.safetensors models/samples/bumblebees.wav 20
 
 bench-threads: lib
 	$(CC) -O2 -std=c99 -Iinclude Tests/C/bench_threads.c -L$(RELEASE_BIN) -lMimetic -lm -lpthread -Wl,-rpath,$(abspath $(RELEASE_BIN)) -o $(RELEASE_SCRATCH)/bench_threads

@@ -461,7 +461,8 @@ typedef struct mimetic_retarget_params {
     float strength;             /* overall motion strength, 0..4. Default 1 */
     float smoothing_ms;         /* one-pole smoothing of the weights, 0..1000 ms (at the model's fps). Default 0 (none) */
     float ridge;                /* Tikhonov term as a fraction of the basis' mean squared norm: keeps the fit
-                                   unique when shapes are nearly dependent. 0..1. Default 1e-6 */
+                                   unique and stable when shapes are nearly dependent (a smile and its reversed
+                                   frown), at a bias of about that fraction on the weights. 0..1. Default 1e-4 */
 } mimetic_retarget_params;
 
 MIMETIC_API void mimetic_retarget_params_init(mimetic_retarget_params *params);

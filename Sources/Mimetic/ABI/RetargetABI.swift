@@ -35,7 +35,7 @@ private func defaultRetargetParams() -> mimetic_retarget_params {
     p.struct_size = MemoryLayout<mimetic_retarget_params>.stride
     p.strength = 1
     p.smoothing_ms = 0
-    p.ridge = 1e-6
+    p.ridge = 1e-4
     return p
 }
 
@@ -173,8 +173,10 @@ public func mimetic_retarget_apply(_ r: OpaquePointer?, _ offsets: UnsafePointer
     let size = h.retarget.outputSize, k = h.retarget.count
     guard n == UInt(size) else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "\(function): n is \(n); a frame of this model has \(size) floats") }
     guard capacity >= UInt(k) else { return fail(MIMETIC_ERROR_BUFFER_TOO_SMALL, "\(function): weights holds \(capacity) floats; the basis has \(k) shapes") }
-    for i in 0..<size where !offsets[i].isFinite {
-        return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "\(function): offsets[\(i)] is \(offsets[i]) (NaN or Inf)")
+    if !Retarget.allFinite(offsets, size) {
+        for i in 0..<size where !offsets[i].isFinite {
+            return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "\(function): offsets[\(i)] is \(offsets[i]) (NaN or Inf)")
+        }
     }
     fit(h, offsets, weights, residual)
     return MIMETIC_OK.code

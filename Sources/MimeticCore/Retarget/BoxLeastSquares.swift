@@ -43,14 +43,24 @@ public struct BoxLeastSquares: Sendable {
     @discardableResult
     public func solve(b: UnsafePointer<Double>, w: UnsafeMutablePointer<Double>, status: UnsafeMutablePointer<Int8>,
                       scratch: UnsafeMutablePointer<Double>) -> Int {
-        let n = k
+        gram.withUnsafeBufferPointer { g in lower.withUnsafeBufferPointer { lo in upper.withUnsafeBufferPointer { hi in
+            Self.solve(n: k, gram: g.baseAddress!, lower: lo.baseAddress!, upper: hi.baseAddress!, maxIterations: maxIterations,
+                       b: b, w: w, status: status, scratch: scratch)
+        } } }
+    }
+
+    /// The method itself, on raw pointers (no bounds checks or reference counting in the loops).
+    private static func solve(n: Int, gram: UnsafePointer<Double>, lower: UnsafePointer<Double>, upper: UnsafePointer<Double>,
+                              maxIterations: Int, b: UnsafePointer<Double>, w: UnsafeMutablePointer<Double>,
+                              status: UnsafeMutablePointer<Int8>, scratch: UnsafeMutablePointer<Double>) -> Int {
         let chol = scratch                  // n × n: the Cholesky factor of G_FF
         let target = scratch + n * n        // the free variables' unconstrained solution
         let rhs = target + n                // b_F − G_FB w_B, then forward-substituted
         let grad = rhs + n                  // G w − b
         let freeIndex = grad + n            // indices of the free variables, as doubles
-        let step = freeIndex + n            // unused spare (keeps the layout simple to extend)
-        _ = step
+        let frozen = freeIndex + n          // 1: released once and blocked at once; stays bound this solve
+        for i in 0..<n { frozen[i] = 0 }
+        var lastReleased = -1
         // Feasible start, statuses consistent with it.
         for i in 0..<n {
             if w[i] <= lower[i] || status[i] == Status.atLower.rawValue { w[i] = lower[i]; status[i] = Status.atLower.rawValue }
@@ -96,6 +106,11 @@ public struct BoxLeastSquares: Sendable {
                 if blocking >= 0 {
                     w[blocking] = blockingUpper ? upper[blocking] : lower[blocking]
                     status[blocking] = blockingUpper ? Status.atUpper.rawValue : Status.atLower.rawValue
+                    // In exact arithmetic a released variable moves inward; when rounding says
+                    // otherwise (nearly dependent shapes) its multiplier was noise: keep it bound,
+                    // or the method would cycle between releasing and blocking it.
+                    if blocking == lastReleased && alpha <= 1e-12 { frozen[blocking] = 1 }
+                    lastReleased = -1
                     continue
                 }
             }
@@ -107,14 +122,17 @@ public struct BoxLeastSquares: Sendable {
             }
             var worst = 0.0
             var release = -1
-            for i in 0..<n {
+            var bScale = 0.0
+            for i in 0..<n { bScale = max(bScale, abs(b[i])) }
+            for i in 0..<n where frozen[i] == 0 {
                 let g = grad[i]
-                let tolerance = 1e-12 * (abs(b[i]) + gram[i * n + i] * (abs(w[i]) + 1))
+                let tolerance = 1e-10 * (bScale + gram[i * n + i] * (abs(w[i]) + 1))
                 if status[i] == Status.atLower.rawValue && lower[i] < upper[i] && g < -tolerance && -g > worst { worst = -g; release = i }
                 if status[i] == Status.atUpper.rawValue && lower[i] < upper[i] && g > tolerance && g > worst { worst = g; release = i }
             }
             if release < 0 { return iteration }
             status[release] = Status.free.rawValue
+            lastReleased = release
         }
         return iteration
     }
@@ -122,7 +140,7 @@ public struct BoxLeastSquares: Sendable {
     /// Solves (L Lᵀ) x = r for the m × m symmetric matrix whose lower triangle is in `a` (row-major,
     /// overwritten by L). False if the matrix is not positive definite (a degenerate basis without a
     /// ridge); the caller keeps its feasible point.
-    private func choleskySolve(_ a: UnsafeMutablePointer<Double>, m: Int, _ r: UnsafeMutablePointer<Double>,
+    private static func choleskySolve(_ a: UnsafeMutablePointer<Double>, m: Int, _ r: UnsafeMutablePointer<Double>,
                                into x: UnsafeMutablePointer<Double>) -> Bool {
         for i in 0..<m {
             for j in 0...i {

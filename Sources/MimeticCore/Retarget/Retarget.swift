@@ -1,3 +1,5 @@
+import CKernels
+
 /// Vertex offsets to blendshape weights: the bounded least-squares fit of a frame's offsets by K
 /// named shapes in the model's topology (ARKit's 52, a rig's controls, a user's own), then the
 /// artist's controls (strength, per-channel gain/offset/clamp, smoothing).
@@ -19,7 +21,17 @@ public final class Retarget: @unchecked Sendable {
     public let outputSize: Int
     /// K × 3V, row-major: shape k's offset field.
     let basis: [Float]
+    /// Where each shape is nonzero, as [begin, end) runs (gaps under 16 floats merged): a rig's
+    /// shapes are local (the ARKit basis of the shipped rig is 17 % nonzero, 29 of its 52 shapes
+    /// empty), so the projection b = B x reads only those. Shape i's runs are runStart[i]..<runStart[i+1].
+    let runs: [Int32]
+    let runStart: [Int64]
+    /// The bounded fit over the shapes that are not empty (`fitted`); an empty shape (all zeros,
+    /// as 29 of the ARKit-52 on the shipped rig) is never fitted: its weight is 0 clamped to its bounds.
     let solver: BoxLeastSquares
+    let fitted: [Int64]
+    public let lower: [Float]
+    public let upper: [Float]
     /// The ridge λ added to G's diagonal.
     public let ridge: Double
     public let controls: RetargetControls
@@ -27,11 +39,11 @@ public final class Retarget: @unchecked Sendable {
     /// - Parameters:
     ///   - basis: K × outputSize offsets, one shape per row.
     ///   - lower, upper: per-shape bounds (default [0, 1]); lower ≤ upper.
-    ///   - relativeRidge: λ as a fraction of G's mean diagonal (default 1e-6): it keeps the fit unique
-    ///     when shapes are nearly dependent (left/right pairs of a symmetric rig) and pins shapes the
-    ///     basis leaves empty at the bound nearest 0.
+    ///   - relativeRidge: λ as a fraction of G's mean diagonal (default 1e-4): it keeps the fit unique
+    ///     and stable when shapes are nearly dependent (a smile and its reversed frown), at a bias of
+    ///     about that fraction on the weights, and pins shapes the basis leaves empty at 0.
     public init(basis: [Float], names: [String], outputSize: Int, lower: [Float]? = nil, upper: [Float]? = nil,
-                relativeRidge: Double = 1e-6, controls: RetargetControls? = nil) throws {
+                relativeRidge: Double = 1e-4, controls: RetargetControls? = nil) throws {
         let k = names.count
         guard k > 0, k <= 1024 else { throw MimeticError.invalidArgument("a retarget basis needs 1...1024 shapes, not \(k)") }
         guard outputSize > 0, basis.count == k * outputSize else {
@@ -52,23 +64,29 @@ public final class Retarget: @unchecked Sendable {
         self.names = names
         self.outputSize = outputSize
         self.basis = basis
-        // G = B Bᵀ in double precision (a one-off cost at creation).
-        var gram = [Double](repeating: 0, count: k * k)
+        let (runs, runStart) = Self.nonzeroRuns(basis, count: k, size: outputSize)
+        self.runs = runs
+        self.runStart = runStart
+        let fitted = (0..<k).filter { runStart[$0 + 1] > runStart[$0] }.map(Int64.init)
+        let m = fitted.count
+        // G = B Bᵀ over the fitted shapes, in double precision (a one-off cost at creation).
+        var gram = [Double](repeating: 0, count: m * m)
         basis.withUnsafeBufferPointer { bp in
-            for i in 0..<k {
-                for j in 0...i {
-                    var s = 0.0
-                    let a = bp.baseAddress! + i * outputSize, b = bp.baseAddress! + j * outputSize
-                    for c in 0..<outputSize { s += Double(a[c]) * Double(b[c]) }
-                    gram[i * k + j] = s
-                    gram[j * k + i] = s
+            for (a, i) in fitted.map(Int.init).enumerated() {
+                for (c, j) in fitted[0...a].map(Int.init).enumerated() {
+                    let s = Self.exactDot(bp.baseAddress! + i * outputSize, bp.baseAddress! + j * outputSize, outputSize)
+                    gram[a * m + c] = s
+                    gram[c * m + a] = s
                 }
             }
         }
-        let meanDiagonal = (0..<k).reduce(0.0) { $0 + gram[$1 * k + $1] } / Double(k)
+        let meanDiagonal = (0..<m).reduce(0.0) { $0 + gram[$1 * m + $1] } / Double(max(k, 1))
         ridge = relativeRidge * max(meanDiagonal, .leastNormalMagnitude)
-        for i in 0..<k { gram[i * k + i] += ridge }
-        solver = BoxLeastSquares(gram: gram, k: k, lower: lo.map(Double.init), upper: hi.map(Double.init))
+        for a in 0..<m { gram[a * m + a] += ridge }
+        self.fitted = fitted
+        self.lower = lo
+        self.upper = hi
+        solver = BoxLeastSquares(gram: gram, k: m, lower: fitted.map { Double(lo[Int($0)]) }, upper: fitted.map { Double(hi[Int($0)]) })
         self.controls = try (controls ?? RetargetControls(count: k)).validated(count: k)
     }
 
@@ -77,12 +95,17 @@ public final class Retarget: @unchecked Sendable {
         names = other.names
         outputSize = other.outputSize
         basis = other.basis
+        runs = other.runs
+        runStart = other.runStart
         solver = other.solver
+        fitted = other.fitted
+        lower = other.lower
+        upper = other.upper
         ridge = other.ridge
         self.controls = try controls.validated(count: other.count)
     }
 
-    public func makeState() -> RetargetState { RetargetState(count: count) }
+    public func makeState() -> RetargetState { RetargetState(count: count, fitted: fitted.count) }
 
     /// Fits one frame (`outputSize` offsets) into `weights` (`count` floats) and returns the fit's
     /// residual ‖Bᵀw − x‖ / ‖x‖ (before the artist controls; 0 for an all-zero frame).
@@ -90,43 +113,71 @@ public final class Retarget: @unchecked Sendable {
     @discardableResult
     public func solve(offsets x: UnsafePointer<Float>, into weights: UnsafeMutablePointer<Float>,
                       state: inout RetargetState, controls override: RetargetControls? = nil) -> Float {
-        let k = count
+        let k = count, m = fitted.count
         return state.storage.withUnsafeMutableBufferPointer { store -> Float in
             let s = store.baseAddress!
-            let b = s, w = s + k, smoothed = s + 2 * k
-            let scratch = s + 3 * k
-            // b = B x (double accumulation), and ‖x‖².
-            var xx = 0.0
-            for c in 0..<outputSize { xx += Double(x[c]) * Double(x[c]) }
-            basis.withUnsafeBufferPointer { bp in
-                for i in 0..<k {
-                    let row = bp.baseAddress! + i * outputSize
-                    var acc: Float = 0, acc2: Float = 0, acc3: Float = 0, acc4: Float = 0
-                    var c = 0
-                    while c + 4 <= outputSize {
-                        acc += row[c] * x[c]; acc2 += row[c + 1] * x[c + 1]
-                        acc3 += row[c + 2] * x[c + 2]; acc4 += row[c + 3] * x[c + 3]
-                        c += 4
-                    }
-                    while c < outputSize { acc += row[c] * x[c]; c += 1 }
-                    b[i] = Double(acc) + Double(acc2) + Double(acc3) + Double(acc4)
-                }
-            }
-            state.status.withUnsafeMutableBufferPointer { st in
-                _ = solver.solve(b: b, w: w, status: st.baseAddress!, scratch: scratch)
+            let b = s, w = s + m, raw = s + 2 * m, smoothed = raw + k
+            let scratch = smoothed + k
+            let xx = squared_norm(x, outputSize)
+            // b = B x over the fitted shapes, reading only where each is nonzero (CKernels).
+            basis.withUnsafeBufferPointer { bp in runs.withUnsafeBufferPointer { rp in
+                runStart.withUnsafeBufferPointer { rs in fitted.withUnsafeBufferPointer { fp in
+                    sparse_projection(bp.baseAddress!, outputSize, x, fp.baseAddress!, Int32(m), rp.baseAddress!, rs.baseAddress!, b)
+                } }
+            } }
+            state.lastIterations = state.status.withUnsafeMutableBufferPointer { st in
+                solver.solve(b: b, w: w, status: st.baseAddress!, scratch: scratch)
             }
             // ‖Bᵀw − x‖² = wᵀGw − 2bᵀw + ‖x‖² (G without the ridge).
             var quad = 0.0, lin = 0.0
-            for i in 0..<k {
-                var gw = 0.0
-                for j in 0..<k { gw += solver.gram[i * k + j] * w[j] }
-                quad += w[i] * (gw - ridge * w[i])
-                lin += b[i] * w[i]
+            solver.gram.withUnsafeBufferPointer { g in
+                for a in 0..<m {
+                    var gw = 0.0
+                    for c in 0..<m { gw += g[a * m + c] * w[c] }
+                    quad += w[a] * (gw - ridge * w[a])
+                    lin += b[a] * w[a]
+                }
             }
             let residual = xx > 0 ? Float((max(quad - 2 * lin + xx, 0) / xx).squareRoot()) : 0
-            (override ?? controls).apply(w, smoothed: smoothed, primed: &state.primed, into: weights, count: k)
+            lower.withUnsafeBufferPointer { lo in upper.withUnsafeBufferPointer { hi in fitted.withUnsafeBufferPointer { fp in
+                for i in 0..<k { raw[i] = Double(min(max(0, lo[i]), hi[i])) }
+                for a in 0..<m { raw[Int(fp[a])] = w[a] }
+            } } }
+            (override ?? controls).apply(raw, smoothed: smoothed, primed: &state.primed, into: weights, count: k)
             return residual
         }
+    }
+
+    /// Whether every one of `n` floats is finite (x·0 is NaN exactly for NaN and ±Inf), vectorised.
+    public static func allFinite(_ x: UnsafePointer<Float>, _ n: Int) -> Bool {
+        var acc = SIMD16<Float>()
+        var c = 0
+        while c + 16 <= n { acc += UnsafeRawPointer(x + c).loadUnaligned(as: SIMD16<Float>.self) * 0; c += 16 }
+        var tail: Float = 0
+        while c < n { tail += x[c] * 0; c += 1 }
+        return (acc.sum() + tail) == 0
+    }
+
+    static func nonzeroRuns(_ basis: [Float], count k: Int, size n: Int, mergeGap: Int = 16) -> ([Int32], [Int64]) {
+        var runs: [Int32] = []
+        var starts: [Int64] = [0]
+        for i in 0..<k {
+            var open = -1, lastNonzero = -1
+            for c in 0..<n where basis[i * n + c] != 0 {
+                if open < 0 { open = c } else if c - lastNonzero > mergeGap { runs += [Int32(open), Int32(lastNonzero + 1)]; open = c }
+                lastNonzero = c
+            }
+            if open >= 0 { runs += [Int32(open), Int32(lastNonzero + 1)] }
+            starts.append(Int64(runs.count / 2))
+        }
+        return (runs, starts)
+    }
+
+    /// Σ a[c]·x[c] in double throughout (the normal matrix, once).
+    static func exactDot(_ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) -> Double {
+        var s = 0.0
+        for c in 0..<n { s += Double(a[c]) * Double(x[c]) }
+        return s
     }
 
     /// Offsets of `weights` (the basis combination Bᵀw), `outputSize` floats: what the weights drive.
@@ -144,13 +195,15 @@ public final class Retarget: @unchecked Sendable {
 /// One character's retarget state: the previous solution and active set (the warm start), the
 /// smoothing filter, and the solver's scratch. Fixed size; `reset()` forgets the past.
 public struct RetargetState {
-    var storage: [Double]     // b, w, smoothed (k each), then the solver's scratch
+    var storage: [Double]     // b, w (fitted shapes), raw, smoothed (all shapes), then the solver's scratch
     var status: [Int8]
     var primed = false
+    /// Active-set iterations of the last solve (diagnostics: about 2-3 warm, 20 cold, for ARKit-52).
+    public internal(set) var lastIterations = 0
 
-    init(count k: Int) {
-        storage = [Double](repeating: 0, count: 3 * k + BoxLeastSquares.scratchCount(k: k))
-        status = [Int8](repeating: BoxLeastSquares.Status.atLower.rawValue, count: k)
+    init(count k: Int, fitted m: Int) {
+        storage = [Double](repeating: 0, count: 2 * m + 2 * k + BoxLeastSquares.scratchCount(k: m))
+        status = [Int8](repeating: BoxLeastSquares.Status.atLower.rawValue, count: m)
     }
 
     public mutating func reset() {

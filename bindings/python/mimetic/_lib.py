@@ -130,6 +130,17 @@ class AnimateParamsC(ctypes.Structure):
     ]
 
 
+class RetargetParamsC(ctypes.Structure):
+    """``mimetic_retarget_params``."""
+
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("strength", ctypes.c_float),
+        ("smoothing_ms", ctypes.c_float),
+        ("ridge", ctypes.c_float),
+    ]
+
+
 class FrameInfoC(ctypes.Structure):
     """``mimetic_frame_info``."""
 
@@ -175,6 +186,7 @@ c_float_p = ctypes.POINTER(ctypes.c_float)
 c_int16_p = ctypes.POINTER(ctypes.c_int16)
 
 c_persona_p = ctypes.c_void_p  # mimetic_persona * (opaque)
+c_retarget_p = ctypes.c_void_p  # mimetic_retarget * (opaque)
 
 #: ``int (*mimetic_progress_callback)(int32_t, int32_t, int32_t, double, double, void *)``
 PROGRESS_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int32, ctypes.c_int32, ctypes.c_int32, ctypes.c_double,
@@ -250,7 +262,27 @@ _UTTERANCE_FUNCTIONS = {
 }
 
 #: Every function of the header, with its ctypes ``(restype, argtypes)``.
-FUNCTIONS = {**_MODEL_FUNCTIONS, **_OPTIONAL_MODEL_FUNCTIONS, **_STREAM_FUNCTIONS, **_UTTERANCE_FUNCTIONS}
+_RETARGET_FUNCTIONS = {
+    "mimetic_retarget_params_init": (None, [ctypes.POINTER(RetargetParamsC)]),
+    "mimetic_retarget_load": (_enum_t, [c_model_p, ctypes.c_char_p, ctypes.POINTER(RetargetParamsC), ctypes.POINTER(c_retarget_p)]),
+    "mimetic_retarget_create": (_enum_t, [c_model_p, c_float_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_char_p), c_float_p,
+                                          c_float_p, ctypes.POINTER(RetargetParamsC), ctypes.POINTER(c_retarget_p)]),
+    "mimetic_retarget_clone": (_enum_t, [c_retarget_p, ctypes.POINTER(c_retarget_p)]),
+    "mimetic_retarget_free": (None, [c_retarget_p]),
+    "mimetic_retarget_count": (ctypes.c_int32, [c_retarget_p]),
+    "mimetic_retarget_name": (ctypes.c_char_p, [c_retarget_p, ctypes.c_int32]),
+    "mimetic_retarget_set_channel": (_enum_t, [c_retarget_p, ctypes.c_int32, ctypes.c_float, ctypes.c_float, ctypes.c_float,
+                                               ctypes.c_float]),
+    "mimetic_retarget_apply": (_enum_t, [c_retarget_p, c_float_p, ctypes.c_size_t, c_float_p, ctypes.c_size_t,
+                                         ctypes.POINTER(ctypes.c_float)]),
+    "mimetic_stream_pull_weights": (_enum_t, [c_stream_p, c_retarget_p, c_float_p, ctypes.c_size_t,
+                                              ctypes.POINTER(FrameInfoC), ctypes.POINTER(ctypes.c_float)]),
+    "mimetic_retarget_reset": (_enum_t, [c_retarget_p]),
+    "mimetic_retarget_offsets": (_enum_t, [c_retarget_p, c_float_p, ctypes.c_size_t, c_float_p, ctypes.c_size_t]),
+}
+
+FUNCTIONS = {**_MODEL_FUNCTIONS, **_OPTIONAL_MODEL_FUNCTIONS, **_STREAM_FUNCTIONS, **_UTTERANCE_FUNCTIONS,
+             **_RETARGET_FUNCTIONS}
 
 
 def declare(lib: ctypes.CDLL) -> List[str]:

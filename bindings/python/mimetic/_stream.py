@@ -460,6 +460,31 @@ class Stream:
             fi = self._pull_into(h, flat)
         return None if fi is None else (buf, fi)
 
+    def pull_weights(self, retarget: Any) -> Optional[Tuple[FloatArray, FrameInfo, float]]:
+        """Pops the oldest ready frame fitted by ``retarget`` (``mimetic_stream_pull_weights``):
+        ``(weights [K] float32, info, residual)``, or None if no frame is ready."""
+        from ._retarget import Retarget
+        if not isinstance(retarget, Retarget):
+            raise InvalidArgumentError(f"retarget must be a mimetic.Retarget, not {type(retarget).__name__}")
+        with self._lock:
+            h = self._require_open()
+            if self._backlog:
+                frame, fi_held = self._backlog.popleft()
+                weights, residual = retarget.apply(frame)
+                return weights, fi_held, float(residual)
+            weights = np.empty(retarget.count, dtype=np.float32)
+            fi = _lib.sized(_lib.FrameInfoC)
+            res = ctypes.c_float()
+            with retarget._lock:
+                status = function("mimetic_stream_pull_weights")(h, retarget._require_open(), float_ptr(weights), retarget.count,
+                                                                 ctypes.byref(fi), ctypes.byref(res))
+            if status == Status.NOT_READY:
+                return None
+            check(status, "mimetic_stream_pull_weights")
+        info = FrameInfo(frame_index=fi.frame_index, timestamp_s=fi.timestamp_s, timestamp_samples=fi.timestamp_samples,
+                         latency_s=fi.latency_s, is_final=bool(fi.is_final))
+        return weights, info, res.value
+
     def pull_all(self) -> Tuple[FloatArray, List[FrameInfo]]:
         """Pops every ready frame: ``(offsets [n, num_vertices, 3] float32, [FrameInfo] * n)``; n may be 0."""
         chunks: List[np.ndarray] = []

@@ -1,0 +1,129 @@
+"""Retargeting to blendshape weights: the fit equals scipy's bounded least squares, the shipped ARKit
+basis explains the default model's motion, streams pull weights, the controls and the errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mimetic_testutil import REPO, fixture_path
+
+import mimetic
+
+scipy_optimize = pytest.importorskip("scipy.optimize")
+
+ARKIT = REPO / "models" / "arkit52.safetensors"
+DEFAULT = REPO / "models" / "default.safetensors"
+SAMPLE = REPO / "models" / "samples" / "bumblebees.wav"
+
+
+def ridge_lsq(basis: np.ndarray, x: np.ndarray, lam: float, lo, hi) -> np.ndarray:
+    """min ||B^T w - x||^2 + lam ||w||^2 with bounds, by scipy on the augmented system."""
+    k = basis.shape[0]
+    a = np.vstack([basis.T.astype(np.float64), np.sqrt(lam) * np.eye(k)])
+    b = np.concatenate([x.astype(np.float64), np.zeros(k)])
+    return scipy_optimize.lsq_linear(a, b, bounds=(lo, hi), tol=1e-12, method="bvls").x
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fit_equals_scipy_bounded_least_squares(vocaset, seed):
+    rng = np.random.default_rng(seed)
+    k, n = 5 + 7 * seed, vocaset.info.output_size
+    basis = rng.standard_normal((k, n)).astype(np.float32)
+    lower = np.where(np.arange(k) % 4 == 0, -0.5, 0.0).astype(np.float32)
+    upper = np.where(np.arange(k) % 3 == 0, 0.4, 1.0).astype(np.float32)
+    x = (basis.T @ rng.uniform(-0.8, 1.5, k) + 0.3 * rng.standard_normal(n)).astype(np.float32)
+    ridge = 1e-6
+    with mimetic.Retarget(vocaset, basis=basis.reshape(k, -1, 3), names=[f"s{i}" for i in range(k)], lower=lower,
+                          upper=upper, ridge=ridge) as r:
+        w, residual = r.apply(x.reshape(-1, 3))
+        lam = ridge * float(np.mean(np.sum(basis.astype(np.float64) ** 2, axis=1)))
+        ref = ridge_lsq(basis, x, lam, lower, upper)
+        np.testing.assert_allclose(w, ref, atol=2e-5)
+        fitted = r.offsets(w).reshape(-1)
+        assert residual == pytest.approx(np.linalg.norm(fitted - x) / np.linalg.norm(x), rel=1e-3)
+        np.testing.assert_allclose(fitted, basis.T @ w, rtol=1e-4, atol=1e-4)
+        assert ((w >= lower - 1e-6) & (w <= upper + 1e-6)).all()
+
+
+def test_arkit_basis_on_the_default_model_and_streams():
+    with mimetic.Model(DEFAULT) as model, mimetic.Retarget(model, ARKIT) as arkit:
+        assert arkit.count == 52 and arkit.names[arkit.index("jawOpen")] == "jawOpen"
+        speech = mimetic.load_wav(SAMPLE)
+        frames = model.animate(speech)
+        weights, residuals = arkit.apply(frames)
+        assert weights.shape == (frames.shape[0], 52) and residuals.shape == (frames.shape[0],)
+        energy = np.sum(frames.reshape(len(frames), -1).astype(np.float64) ** 2, axis=1)
+        overall = float(np.sqrt(np.sum(residuals.astype(np.float64) ** 2 * energy) / energy.sum()))
+        assert overall < 0.05, overall
+        assert weights[:, arkit.index("jawOpen")].max() > 0.1
+        for zero in ("eyeBlinkLeft", "tongueOut", "noseSneerRight"):
+            assert np.all(weights[:, arkit.index(zero)] == 0), zero
+        # Streaming: pull_weights gives what apply gives on the same frames, frame by frame.
+        per_character = arkit.clone()
+        with mimetic.Stream(model, sample_rate=speech.sample_rate) as stream:
+            stream.push(speech.samples)
+            stream.flush()
+            streamed = []
+            while (got := stream.pull_weights(per_character)) is not None:
+                w, info, res = got
+                assert w.shape == (52,) and 0 <= res < 1
+                streamed.append(w)
+        np.testing.assert_allclose(np.stack(streamed), weights, atol=1e-5)
+
+
+def test_controls_and_smoothing(vocaset):
+    rng = np.random.default_rng(3)
+    n = vocaset.info.output_size
+    basis = rng.standard_normal((3, n)).astype(np.float32)
+    x = (basis.T @ np.array([0.5, 0.2, 0.9])).astype(np.float32)
+    r = mimetic.Retarget(vocaset, basis=basis, names=["a", "b", "c"], strength=2.0, ridge=0.0)
+    r.set_channel("b", gain=0.5, offset=0.1)
+    r.set_channel(2, maximum=1.0)
+    w, _ = r.apply(x)
+    np.testing.assert_allclose(w, [1.0, 2 * 0.5 * 0.2 + 0.1, 1.0], atol=1e-4)
+    smooth = mimetic.Retarget(vocaset, basis=basis, names=["a", "b", "c"], smoothing_ms=100, ridge=0.0)
+    smooth.apply(np.zeros(n, np.float32))
+    seq, _ = smooth.apply(np.stack([x] * 3))
+    alpha = 1 - np.exp(-(1000 / vocaset.info.fps) / 100)
+    np.testing.assert_allclose(seq[:, 0], 0.5 * (1 - (1 - alpha) ** np.arange(1, 4)), atol=1e-4)
+    smooth.reset()
+    np.testing.assert_allclose(smooth.apply(x)[0], [0.5, 0.2, 0.9], atol=1e-4)
+    r.close()
+    smooth.close()
+
+
+@pytest.mark.parametrize("kwargs,fragment", [
+    ({"strength": 5.0}, "strength"), ({"smoothing_ms": -1.0}, "smoothing"), ({"ridge": 2.0}, "ridge")])
+def test_bad_params_are_refused(vocaset, kwargs, fragment):
+    with pytest.raises(mimetic.InvalidArgumentError, match=fragment):
+        mimetic.Retarget(vocaset, basis=np.ones((1, vocaset.info.output_size), np.float32), names=["a"], **kwargs)
+
+
+def test_errors(vocaset, tmp_path):
+    n = vocaset.info.output_size
+    with pytest.raises(mimetic.InvalidModelError, match="topology"):
+        mimetic.Retarget(vocaset, ARKIT)                      # a 4 570-vertex basis for a 40-vertex model
+    with pytest.raises(mimetic.MimeticIOError):
+        mimetic.Retarget(vocaset, tmp_path / "missing.safetensors")
+    with pytest.raises(mimetic.InvalidArgumentError, match="distinct"):
+        mimetic.Retarget(vocaset, basis=np.ones((2, n), np.float32), names=["a", "a"])
+    with pytest.raises(mimetic.InvalidArgumentError, match="need"):
+        mimetic.Retarget(vocaset, basis=np.ones((2, n), np.float32), names=["a"])
+    with pytest.raises(mimetic.InvalidArgumentError, match="lower <= upper"):
+        mimetic.Retarget(vocaset, basis=np.ones((1, n), np.float32), names=["a"], lower=[1.0], upper=[0.0])
+    r = mimetic.Retarget(vocaset, basis=np.eye(2, n, dtype=np.float32), names=["a", "b"])
+    bad = np.zeros(n, np.float32)
+    bad[7] = np.nan
+    with pytest.raises(mimetic.InvalidArgumentError, match=r"offsets\[7\]"):
+        r.apply(bad)
+    with pytest.raises(mimetic.InvalidArgumentError, match="shape"):
+        r.apply(np.zeros(n + 1, np.float32))
+    with pytest.raises(mimetic.InvalidArgumentError, match="min <= max"):
+        r.set_channel("a", minimum=1.0, maximum=0.0)
+    with pytest.raises(mimetic.InvalidArgumentError, match="no shape named"):
+        r.set_channel("zzz")
+    with pytest.raises(mimetic.InvalidArgumentError, match="out of range"):
+        r.set_channel(5)
+    r.close()
+    with pytest.raises(mimetic.InvalidArgumentError, match="closed"):
+        r.apply(np.zeros(n, np.float32))
