@@ -37,7 +37,7 @@ for kind in "${KINDS[@]}"; do
         "$out/bench_threads" "$F_W2V" 4 0.5 1
         continue
     fi
-    for t in test_model_abi test_persona_abi test_untrusted_input test_animate_abi; do
+    for t in test_model_abi test_persona_abi test_untrusted_input test_animate_abi test_retarget_abi; do
         "$CLANG" "${cflags[@]}" "Tests/C/$t.c" -L"$BIN" -lMimetic -lm -Wl,-rpath,"$BIN" -o "$out/$t"
     done
     echo "== $kind: C ABI tests"
@@ -50,6 +50,7 @@ for kind in "${KINDS[@]}"; do
     # mimetic_animate against the (uninstrumented, debug) CLI.
     swift build --product mimetic >/dev/null
     "$out/test_animate_abi" "$(swift build --show-bin-path)/mimetic" examples/audio/hello.wav "$F_RT" Tests/Fixtures/mimic_conv.model.safetensors
+    "$out/test_retarget_abi" models/default.safetensors models/arkit52.safetensors models/samples/bumblebees.wav "$F_W2V"
     if [ $SWIFT_TESTS = 1 ]; then
         echo "== $kind: Swift tests"
         swift test --scratch-path "$scratch" "${sflags[@]}" 2>&1 | tee "$scratch/swift-test.log" | grep -E "error|Executed .* tests" | tail -3

@@ -35,6 +35,12 @@ cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/C/test_animate_abi.c
    Tests/Fixtures/faceformer_biwi.model.safetensors Tests/Fixtures/imitator_style.model.safetensors \
    Tests/Fixtures/mimic_conv.model.safetensors Tests/Fixtures/realtime_imitator.model.safetensors models/default.safetensors
 
+echo "== Retargeting through the C ABI: the ARKit-52 basis on the default model, controls, errors"
+cc -std=c99 -Wall -Wextra -Werror -pedantic -Iinclude Tests/C/test_retarget_abi.c \
+   -L"$BIN" -lMimetic -lm -Wl,-rpath,"$BIN" -o .build/ctest/test_retarget_abi
+.build/ctest/test_retarget_abi models/default.safetensors models/arkit52.safetensors models/samples/bumblebees.wav \
+   Tests/Fixtures/faceformer_vocaset.model.safetensors
+
 echo "== C stream ABI test against the release library (allocation and lock counting)"
 swift build -c release --product Mimetic
 RBIN="$(swift build -c release --show-bin-path)"

@@ -416,6 +416,45 @@ int main(int argc, char **argv) {
             CHECK(frames == (int)((long long)n * ri.fps / 16000), "realtime frames %d, expected floor(N fps / 16000) = %d",
                   frames, (int)((long long)n * ri.fps / 16000));
             mimetic_stream_free(s2);
+            /* Weights instead of offsets (mimetic_stream_pull_weights), allocation- and lock-free too. */
+            {
+                enum { K = 8 };
+                const char *names[K] = {"a", "b", "c", "d", "e", "f", "g", "h"};
+                float *basis = (float *)malloc((size_t)K * (size_t)ri.output_size * sizeof(float)), weights[K], residual = -1;
+                mimetic_retarget *rg = NULL;
+                mimetic_stream *s3 = NULL;
+                mimetic_frame_info wi;
+                long w_allocs, w_locks, w_openblas = 0;
+                int wframes = 0, c2;
+                for (c2 = 0; c2 < K * ri.output_size; ++c2) basis[c2] = (float)sin(0.7 * c2) * ((c2 / ri.output_size) % 3 == 0 ? 0.f : 1.f);
+                CHECK(mimetic_retarget_create(rt, basis, K, names, NULL, NULL, NULL, &rg) == MIMETIC_OK, "retarget: %s", mimetic_last_error());
+                CHECK(mimetic_stream_create(rt, &params, NULL, 0, &s3) == MIMETIC_OK, "stream for weights");
+                memset(&wi, 0, sizeof wi);
+                wi.struct_size = sizeof wi;
+                CHECK(mimetic_stream_push_audio(s3, audio, 1600) == MIMETIC_OK, "push");
+                while (mimetic_stream_pull_weights(s3, rg, weights, K, &wi, &residual) == MIMETIC_OK) ++wframes;
+                before_alloc = allocations;
+                locks = 0;
+                counting = 1;
+                for (i = 1600; i + 160 <= n; i += 160) {
+                    if (mimetic_stream_push_audio(s3, audio + i, 160) != MIMETIC_OK) break;
+                    while (mimetic_stream_pull_weights(s3, rg, weights, K, &wi, &residual) == MIMETIC_OK) ++wframes;
+                }
+                counting = 0;
+                w_allocs = allocations - before_alloc;
+                w_locks = locks_outside_openblas(locks, &w_openblas);
+                CHECK(w_allocs == 0 && w_locks == 0 && w_openblas == 0, "pull_weights allocated %ld times, locked %ld + %ld", w_allocs, w_locks, w_openblas);
+                CHECK(wframes > 10 && residual >= 0 && residual <= 1.0001f, "weights frames %d, residual %g", wframes, residual);
+                for (c2 = 0; c2 < K; ++c2) CHECK(isfinite(weights[c2]) && weights[c2] >= 0 && weights[c2] <= 1, "weight %d = %g", c2, weights[c2]);
+                CHECK(weights[0] == 0 && weights[3] == 0 && weights[6] == 0, "empty shapes stay at 0");
+                printf("weights from a stream: %d frames, %ld allocations, %ld locks; last residual %.3f\n", wframes, w_allocs, w_locks, residual);
+                CHECK(mimetic_stream_pull_weights(s3, rg, weights, K - 1, &wi, NULL) == MIMETIC_ERROR_BUFFER_TOO_SMALL, "capacity");
+                CHECK(mimetic_stream_pull_weights(NULL, rg, weights, K, &wi, NULL) == MIMETIC_ERROR_INVALID_ARGUMENT, "NULL stream");
+                CHECK(mimetic_stream_pull_weights(s3, NULL, weights, K, &wi, NULL) == MIMETIC_ERROR_INVALID_ARGUMENT, "NULL retarget");
+                mimetic_stream_free(s3);
+                mimetic_retarget_free(rg);
+                free(basis);
+            }
             CHECK(mimetic_model_free(rt) == MIMETIC_OK, "free realtime model");
             free(rframe);
         }

@@ -1,0 +1,123 @@
+/* Retargeting C ABI test (C99, -Wall -Wextra -Werror -pedantic): a basis file on its model, names,
+ * the fit of the model's own frames, the controls, clone/reset, offsets from weights, and every
+ * error path. Usage: test_retarget_abi MODEL BASIS WAV OTHER_TOPOLOGY_MODEL */
+#include "mimetic.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failures = 0, checks = 0;
+#define CHECK(cond, ...) do { \
+    ++checks; \
+    if (!(cond)) { ++failures; fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } \
+} while (0)
+
+int main(int argc, char **argv) {
+    mimetic_model *m = NULL, *other = NULL;
+    mimetic_model_info info;
+    mimetic_retarget *r = NULL, *c = NULL, *bad = NULL;
+    mimetic_retarget_params p;
+    mimetic_audio wav;
+    mimetic_animate_params ap;
+    size_t frames = 0, t;
+    float *all, w[64], w2[64], res = -1, *back;
+    int k, jaw = -1, i;
+    double worst = 0, num = 0, den = 0;
+    if (argc < 5) { fprintf(stderr, "usage: %s MODEL BASIS WAV OTHER_MODEL\n", argv[0]); return 2; }
+    memset(&info, 0, sizeof info);
+    info.struct_size = sizeof info;
+    memset(&wav, 0, sizeof wav);
+    wav.struct_size = sizeof wav;
+    CHECK(mimetic_model_load(argv[1], &m) == MIMETIC_OK && mimetic_model_get_info(m, &info) == MIMETIC_OK, "model");
+    CHECK(mimetic_model_load(argv[4], &other) == MIMETIC_OK, "other model");
+    mimetic_retarget_params_init(&p);
+    CHECK(p.struct_size == sizeof p && p.strength == 1 && p.smoothing_ms == 0 && fabsf(p.ridge - 1e-4f) < 1e-9f, "params defaults");
+    CHECK(mimetic_retarget_load(m, argv[2], NULL, &r) == MIMETIC_OK && r, "load: %s", mimetic_last_error());
+    k = mimetic_retarget_count(r);
+    CHECK(k == 52, "ARKit-52: %d shapes", k);
+    for (i = 0; i < k; ++i) if (strcmp(mimetic_retarget_name(r, i), "jawOpen") == 0) jaw = i;
+    CHECK(jaw == 17, "jawOpen at %d", jaw);
+    CHECK(mimetic_retarget_name(r, k) == NULL && strstr(mimetic_last_error(), "out of range"), "name out of range");
+
+    /* The model's own frames fit (the whole utterance's energy-weighted residual). */
+    CHECK(mimetic_wav_read(argv[3], 0, &wav) == MIMETIC_OK, "wav");
+    mimetic_animate_params_init(&ap);
+    ap.sample_rate = wav.sample_rate;
+    mimetic_animate_frame_count(m, wav.n_samples, wav.sample_rate, &frames);
+    all = (float *)malloc(frames * (size_t)info.output_size * sizeof(float));
+    back = (float *)malloc((size_t)info.output_size * sizeof(float));
+    CHECK(mimetic_animate(m, wav.samples, wav.n_samples, &ap, all, frames * (size_t)info.output_size, &frames) == MIMETIC_OK, "animate");
+    for (t = 0; t < frames; ++t) {
+        const float *x = all + t * (size_t)info.output_size;
+        double xx = 0;
+        size_t q;
+        CHECK(mimetic_retarget_apply(r, x, (size_t)info.output_size, w, 64, &res) == MIMETIC_OK, "apply %zu: %s", t, mimetic_last_error());
+        for (q = 0; q < (size_t)info.output_size; ++q) xx += (double)x[q] * x[q];
+        num += (double)res * res * xx; den += xx;
+        if (w[jaw] > worst) worst = w[jaw];
+        for (i = 0; i < k; ++i) CHECK(w[i] >= 0 && w[i] <= 1, "weight %d = %g out of [0, 1]", i, w[i]);
+    }
+    printf("ARKit-52 on %zu frames: residual %.4f (energy-weighted), max jawOpen %.3f\n", frames, sqrt(num / den), worst);
+    CHECK(sqrt(num / den) < 0.05, "residual %.4f", sqrt(num / den));
+    /* Offsets from weights reproduce the fit: residual of the reconstruction equals the one reported. */
+    CHECK(mimetic_retarget_offsets(r, w, (size_t)k, back, (size_t)info.output_size) == MIMETIC_OK, "offsets");
+    CHECK(mimetic_retarget_offsets(r, w, (size_t)k - 1, back, (size_t)info.output_size) == MIMETIC_ERROR_INVALID_ARGUMENT, "offsets n");
+    CHECK(mimetic_retarget_offsets(r, w, (size_t)k, back, 10) == MIMETIC_ERROR_BUFFER_TOO_SMALL, "offsets capacity");
+
+    /* Clone: same basis, fresh state, so the same frame gives the same weights as a reset original. */
+    CHECK(mimetic_retarget_clone(r, &c) == MIMETIC_OK && c, "clone");
+    mimetic_retarget_reset(r);
+    CHECK(mimetic_retarget_apply(r, all, (size_t)info.output_size, w, 64, NULL) == MIMETIC_OK, "apply");
+    CHECK(mimetic_retarget_apply(c, all, (size_t)info.output_size, w2, 64, NULL) == MIMETIC_OK, "apply clone");
+    CHECK(memcmp(w, w2, (size_t)k * sizeof(float)) == 0, "clone equals original after reset");
+    /* Controls: a channel's gain and clamp. */
+    CHECK(mimetic_retarget_set_channel(c, jaw, 2.0f, 0.5f, 0.0f, 0.75f) == MIMETIC_OK, "set_channel");
+    mimetic_retarget_reset(c);
+    CHECK(mimetic_retarget_apply(c, all + 40 * (size_t)info.output_size, (size_t)info.output_size, w2, 64, NULL) == MIMETIC_OK, "apply");
+    CHECK(w2[jaw] == 0.75f, "jaw gain 2 + 0.5 clamped to 0.75: %g", w2[jaw]);
+    CHECK(mimetic_retarget_set_channel(c, jaw, 1.0f, 0.0f, 1.0f, 0.0f) == MIMETIC_ERROR_INVALID_ARGUMENT && strstr(mimetic_last_error(), "min <= max"), "clamp order");
+    CHECK(mimetic_retarget_set_channel(c, jaw, NAN, 0.0f, 0.0f, 1.0f) == MIMETIC_ERROR_INVALID_ARGUMENT, "NaN gain");
+    CHECK(mimetic_retarget_set_channel(c, 99, 1.0f, 0.0f, 0.0f, 1.0f) == MIMETIC_ERROR_INVALID_ARGUMENT, "channel out of range");
+
+    /* Errors. */
+    all[5] = NAN;
+    memcpy(w2, w, sizeof w2);
+    CHECK(mimetic_retarget_apply(r, all, (size_t)info.output_size, w, 64, NULL) == MIMETIC_ERROR_INVALID_ARGUMENT && strstr(mimetic_last_error(), "offsets[5]"), "NaN offsets");
+    CHECK(memcmp(w, w2, sizeof w2) == 0, "weights untouched on refusal");
+    CHECK(mimetic_retarget_apply(r, all + info.output_size, (size_t)info.output_size - 1, w, 64, NULL) == MIMETIC_ERROR_INVALID_ARGUMENT, "wrong n");
+    CHECK(mimetic_retarget_apply(r, all + info.output_size, (size_t)info.output_size, w, 51, NULL) == MIMETIC_ERROR_BUFFER_TOO_SMALL, "capacity");
+    CHECK(mimetic_retarget_apply(NULL, all, 1, w, 64, NULL) == MIMETIC_ERROR_INVALID_ARGUMENT, "NULL retarget");
+    CHECK(mimetic_retarget_load(other, argv[2], NULL, &bad) == MIMETIC_ERROR_INVALID_MODEL && !bad && strstr(mimetic_last_error(), "topology"),
+          "wrong topology: %s", mimetic_last_error());
+    CHECK(mimetic_retarget_load(m, "/nonexistent/basis.safetensors", NULL, &bad) == MIMETIC_ERROR_IO, "missing file");
+    CHECK(mimetic_retarget_load(m, argv[1], NULL, &bad) == MIMETIC_ERROR_INVALID_MODEL && strstr(mimetic_last_error(), "basis"),
+          "a model file is not a basis: %s", mimetic_last_error());
+    p.strength = 9;
+    CHECK(mimetic_retarget_load(m, argv[2], &p, &bad) == MIMETIC_ERROR_INVALID_ARGUMENT && strstr(mimetic_last_error(), "strength"), "strength 9");
+    mimetic_retarget_params_init(&p);
+    p.struct_size = 4;
+    CHECK(mimetic_retarget_load(m, argv[2], &p, &bad) == MIMETIC_ERROR_INVALID_ARGUMENT && strstr(mimetic_last_error(), "mimetic_retarget_params_init"), "struct_size");
+    {
+        const char *names[2] = {"a", "a"}, *with_null[2] = {"a", NULL};
+        float *basis2 = (float *)calloc(2 * (size_t)info.output_size, sizeof(float)), lower[2] = {0, 2}, upper[2] = {1, 1};
+        CHECK(mimetic_retarget_create(m, basis2, 2, names, NULL, NULL, NULL, &bad) == MIMETIC_ERROR_INVALID_ARGUMENT && strstr(mimetic_last_error(), "distinct"), "duplicate names");
+        CHECK(mimetic_retarget_create(m, basis2, 2, with_null, NULL, NULL, NULL, &bad) == MIMETIC_ERROR_INVALID_ARGUMENT && strstr(mimetic_last_error(), "names[1]"), "NULL name");
+        names[1] = "b";
+        CHECK(mimetic_retarget_create(m, basis2, 2, names, lower, upper, NULL, &bad) == MIMETIC_ERROR_INVALID_ARGUMENT && strstr(mimetic_last_error(), "lower <= upper"), "bounds");
+        CHECK(mimetic_retarget_create(m, basis2, 0, names, NULL, NULL, NULL, &bad) == MIMETIC_ERROR_INVALID_ARGUMENT, "k = 0");
+        basis2[3] = INFINITY;
+        CHECK(mimetic_retarget_create(m, basis2, 2, names, NULL, NULL, NULL, &bad) == MIMETIC_ERROR_INVALID_ARGUMENT && strstr(mimetic_last_error(), "not finite"), "Inf in basis");
+        free(basis2);
+    }
+    mimetic_retarget_free(NULL);
+    mimetic_retarget_free(c);
+    mimetic_retarget_free(r);
+    mimetic_audio_free(&wav);
+    free(all); free(back);
+    mimetic_model_free(m);
+    mimetic_model_free(other);
+    printf("test_retarget_abi: %d checks, %d failures\n", checks, failures);
+    return failures ? 1 : 0;
+}
