@@ -79,6 +79,7 @@ TOOLS_DIR="$PWD/tools"
 check="import sys, mimetic_tools, moderngl, PIL, imageio_ffmpeg
 sys.exit(not mimetic_tools.__file__.startswith(sys.argv[1]))"
 at_least train && check="import scipy, matplotlib; $check"
+at_least test && check="import pygltflib, trimesh; $check"
 if ! "$PYTHON" -c "$check" "$TOOLS_DIR/" >/dev/null 2>&1; then
     echo "setup ($PROFILE): pip install -e './tools[$extras]'"
     "$PYTHON" -m pip install -q -e "$TOOLS_DIR[$extras]"

@@ -4,14 +4,14 @@ import MimeticCore
 
 struct Animate: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Animate a WAV file: writes per-frame vertices (or offsets) as .npy, or one OBJ per frame.")
+        abstract: "Animate a WAV file: per-frame vertices or offsets (.npy, one OBJ per frame), blendshape weights (.npy), a glTF with morph targets, or a Live Link Face CSV.")
 
-    enum Format: String, CaseIterable, ExpressibleByArgument { case npy, obj }
+    enum Format: String, CaseIterable, ExpressibleByArgument { case npy, obj, glb, gltf, arkitCSV = "arkit-csv" }
     enum ReferenceKind: String, CaseIterable, ExpressibleByArgument { case vertices, offsets }
 
     @Option(help: "Model file (.safetensors in the Mimetic format).") var model: String
     @Option(help: "Speech: WAV, PCM 8/16/24/32-bit or float, any channels and rate.") var audio: String
-    @Option(help: "Output: a .npy file (npy) or a directory (obj).") var out: String
+    @Option(help: "Output: a .npy file, a directory (obj), a .glb/.gltf file, or a .csv file (arkit-csv).") var out: String
     @Option(help: "Style slot (FaceFormer/Imitator one-hot subject; Mimic: a shipped style code).") var style: Int?
     @Option(help: "Blend of style slots, comma-separated weights (one per slot).") var styleWeights: String?
     @Option(help: "Mimic: reference motion .npy, [frames, V, 3] or [frames, 3V]; its last style_window frames set the style.")
@@ -20,6 +20,10 @@ struct Animate: ParsableCommand {
     @Option(help: "Persona file (mimetic personalize): style and, for Imitator, the adapted motion basis.") var persona: String?
     @Option(help: "Output format (default: from --out: npy for a .npy path, obj for a path without an extension).") var format: Format?
     @Flag(help: "Write offsets from the template instead of vertex positions.") var offsets = false
+    @Option(help: ArgumentHelp("Retarget to blendshape weights: a basis file in the model's topology, or 'arkit' (arkit52.safetensors next to the model). With npy, writes weights [frames, K]; glb/gltf/arkit-csv need it (default: arkit).", valueName: "arkit|basis"))
+    var weights: String?
+    @Option(help: "Smoothing of the weights, ms (one-pole; 0: none).") var smoothingMs: Float = 0
+    @Option(help: "Strength of the retargeted motion (0...4).") var strength: Float = 1
     @Option(help: "BLAS threads (default: OpenBLAS's choice).") var threads: Int?
     @Flag(help: "No progress bar.") var quiet = false
 
@@ -28,16 +32,42 @@ struct Animate: ParsableCommand {
     static func outputFormat(out: String, format: Format?) throws -> Format {
         let name = out.split(separator: "/").last.map(String.init) ?? out
         let ext = name.contains(".") ? String(name.split(separator: ".").last!).lowercased() : ""
-        switch (format, ext) {
-        case (nil, "npy"), (.npy?, "npy"): return .npy
-        case (nil, ""), (.obj?, ""): return .obj
-        case (.obj?, "obj"):
-            throw MimeticError.invalidArgument("--format obj writes one OBJ per frame into a directory: give --out a directory (e.g. 'frames'), not '\(out)'")
-        case (.npy?, _):
-            throw MimeticError.invalidArgument("--format npy writes a .npy file: give --out a path ending in .npy, not '\(out)'")
-        case (.obj?, _), (nil, _):
-            throw MimeticError.invalidArgument("cannot tell what to write to '\(out)': the formats are npy (--out file.npy) and obj (--out a directory, one .obj per frame); FBX, glTF and others are not written yet")
+        let expected: [Format: String] = [.npy: "npy", .obj: "", .glb: "glb", .gltf: "gltf", .arkitCSV: "csv"]
+        if let format {
+            guard expected[format] == ext else {
+                if format == .obj {
+                    throw MimeticError.invalidArgument("--format obj writes one OBJ per frame into a directory: give --out a directory (e.g. 'frames'), not '\(out)'")
+                }
+                throw MimeticError.invalidArgument("--format \(format.rawValue) writes a .\(expected[format]!) file: give --out a path ending in .\(expected[format]!), not '\(out)'")
+            }
+            return format
         }
+        if let match = expected.first(where: { $0.value == ext }) { return match.key }
+        throw MimeticError.invalidArgument("cannot tell what to write to '\(out)': the formats are npy (--out file.npy), obj (--out a directory, one .obj per frame), glb/gltf (--out face.glb: morph targets and their animation) and arkit-csv (--out take.csv: Live Link Face columns); FBX is not written")
+    }
+
+    /// The retarget --weights names (or the ARKit basis next to the model when `required`).
+    func retarget(for m: MimeticModel, required: Bool) throws -> Retarget? {
+        var path = weights
+        if path == nil && required { path = "arkit" }
+        guard var p = path else { return nil }
+        if p == "arkit" {
+            let dir = model.contains("/") ? String(model[..<model.lastIndex(of: "/")!]) : "."
+            p = dir + "/arkit52.safetensors"
+            guard FileManager.default.fileExists(atPath: p) else {
+                throw MimeticError.invalidArgument("--weights arkit looks for arkit52.safetensors next to the model (\(p)): there is none; pass a basis file in the model's topology")
+            }
+        }
+        var controls = RetargetControls(count: 0)
+        controls.strength = strength
+        controls.smoothingMs = smoothingMs
+        controls.fps = Float(m.config.fps)
+        let plain = try Retarget(path: p, outputSize: m.outputSize)
+        var sized = RetargetControls(count: plain.count)
+        sized.strength = controls.strength
+        sized.smoothingMs = controls.smoothingMs
+        sized.fps = controls.fps
+        return try Retarget(plain, controls: sized)
     }
 
     func run() throws {
@@ -60,6 +90,27 @@ struct Animate: ParsableCommand {
             }
             bar?.finish()
             let elapsed = Date().timeIntervalSince(start)
+            let needsWeights = [.glb, .gltf, .arkitCSV].contains(format)
+            if format == .obj && weights != nil {
+                throw MimeticError.invalidArgument("--weights writes weights (npy), a glb/gltf or an arkit-csv; obj writes meshes: drop one")
+            }
+            if let r = try retarget(for: m, required: needsWeights) {
+                let track = WeightTrack(retarget: r, offsets: animation.offsets, fps: animation.fps)
+                switch format {
+                case .npy: try writeNPY(path: out, data: track.weights, shape: [track.frames, r.count])
+                case .arkitCSV: try LiveLinkCSV.write(track, to: out)
+                case .glb, .gltf:
+                    guard let tpl = m.template, let tri = m.triangles else {
+                        throw MimeticError.invalidArgument("glTF export needs the model's template mesh and triangles; \(model) has none")
+                    }
+                    try GLTFWriter.write(.init(template: tpl, triangles: tri, basis: r.basisValues, track: track), to: out, binary: format == .glb)
+                case .obj: break
+                }
+                FileHandle.standardError.write(Data(String(format: "%d frames at %d fps, %d blendshapes, fit residual %.2f %% (energy-weighted) in %.2f s -> %@\n",
+                                                             track.frames, track.fps, r.count, 100 * track.overallResidual(animation.offsets),
+                                                             elapsed, out).utf8))
+                return
+            }
             var frames = animation.offsets
             if !offsets {
                 guard let tpl = m.template else {
@@ -75,6 +126,7 @@ struct Animate: ParsableCommand {
                 _ = try frames.data.withUnsafeBufferPointer {
                     try writeOBJSequence(directory: out, frames: $0, vertexCount: v, triangles: m.triangles)
                 }
+            case .glb, .gltf, .arkitCSV: break   // written with the weights above
             }
             let seconds = Double(speech.count) / Double(m.config.sample_rate)
             FileHandle.standardError.write(Data(String(format: "%d frames at %d fps (%.2f s of audio) in %.2f s -> %@\n",

@@ -105,6 +105,9 @@ public final class Retarget: @unchecked Sendable {
         self.controls = try controls.validated(count: other.count)
     }
 
+    /// The basis, K × outputSize (shape-major), as given.
+    public var basisValues: [Float] { basis }
+
     public func makeState() -> RetargetState { RetargetState(count: count, fitted: fitted.count) }
 
     /// Fits one frame (`outputSize` offsets) into `weights` (`count` floats) and returns the fit's
