@@ -142,13 +142,15 @@ $(CPP_OUT)/test_mimetic20: bindings/cpp/test_mimetic.cpp bindings/cpp/mimetic.hp
 	$(CXX) $(subst -std=c++17,-std=c++20,$(CXXFLAGS_CPP)) $< -o $@ -L$(RELEASE_BIN) -lMimetic -Wl,-rpath,$(abspath $(RELEASE_BIN))
 
 cpp-test: lib $(CPP_OUT)/test_mimetic $(CPP_OUT)/test_mimetic20
-	$(CPP_OUT)/test_mimetic Tests/Fixtures/faceformer_vocaset.model.safetensors Tests/Fixtures/mimic_conv.model.safetensors $(AUDIO)
+	$(CPP_OUT)/test_mimetic Tests/Fixtures/faceformer_vocaset.model.safetensors Tests/Fixtures/mimic_conv.model.safetensors $(AUDIO) \
+	    models/default.safetensors models/arkit52.safetensors
 	$(CPP_OUT)/test_mimetic20 Tests/Fixtures/imitator_style.model.safetensors Tests/Fixtures/mimic_conv.model.safetensors $(AUDIO)
 
 examples: $(CPP_OUT)/engine_demo
 
 engine-demo: lib $(CPP_OUT)/engine_demo
 	$(CPP_OUT)/engine_demo --model $(MODEL) --audio $(AUDIO) $(DEMO_FLAGS)
+	@if [ "$(MODEL)" = "models/default.safetensors" ]; then $(CPP_OUT)/engine_demo --model $(MODEL) --audio $(AUDIO) --fast --weights models/arkit52.safetensors | tail -7; fi
 
 test-packaging:
 	bash scripts/test-packaging.sh

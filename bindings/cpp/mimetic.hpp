@@ -43,6 +43,7 @@
 
 #include "mimetic.h"
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -444,6 +445,84 @@ inline std::vector<float> animate(const Model &model, std::span<const float> sam
 inline Audio readWav(std::span<const std::byte> bytes, int32_t sampleRate = 0) { return readWav(bytes.data(), bytes.size(), sampleRate); }
 #endif
 
+/// A blendshape basis with one character's fit state (mimetic_retarget): offsets to K weights.
+/// Move-only; clone() makes another character's from the same (shared) basis.
+class Retarget {
+public:
+    Retarget() noexcept = default;
+
+    /// A basis file (.safetensors with names, or .npy) in `model`'s topology.
+    Retarget(const Model &model, const std::string &path, float strength = 1.0f, float smoothingMs = 0.0f) {
+        if (!model) detail::throwEmpty("mimetic_retarget_load");
+        mimetic_retarget_params p = params(strength, smoothingMs);
+        detail::check(mimetic_retarget_load(model.get(), path.c_str(), &p, &retarget_), "mimetic_retarget_load");
+        readNames();
+    }
+
+    Retarget(Retarget &&other) noexcept : retarget_(other.retarget_), names_(std::move(other.names_)) { other.retarget_ = nullptr; }
+    Retarget &operator=(Retarget &&other) noexcept {
+        if (this != &other) {
+            mimetic_retarget_free(retarget_);
+            retarget_ = other.retarget_;
+            names_ = std::move(other.names_);
+            other.retarget_ = nullptr;
+        }
+        return *this;
+    }
+    Retarget(const Retarget &) = delete;
+    Retarget &operator=(const Retarget &) = delete;
+    ~Retarget() { mimetic_retarget_free(retarget_); }
+
+    explicit operator bool() const noexcept { return retarget_ != nullptr; }
+    mimetic_retarget *get() const noexcept { return retarget_; }
+    std::size_t count() const noexcept { return names_.size(); }
+    const std::vector<std::string> &names() const noexcept { return names_; }
+
+    Retarget clone() const {
+        if (!retarget_) detail::throwEmpty("mimetic_retarget_clone");
+        Retarget r;
+        detail::check(mimetic_retarget_clone(retarget_, &r.retarget_), "mimetic_retarget_clone");
+        r.names_ = names_;
+        return r;
+    }
+
+    void setChannel(int32_t index, float gain, float offset = 0.0f, float min = -HUGE_VALF, float max = HUGE_VALF) {
+        detail::check(mimetic_retarget_set_channel(retarget_, index, gain, offset, min, max), "mimetic_retarget_set_channel");
+    }
+
+    /// Fits one frame (outputSize floats) into `weights` (count() floats); returns the relative residual.
+    /// Allocation-free.
+    float apply(const float *offsets, std::size_t n, float *weights, std::size_t capacity) {
+        float residual = 0;
+        detail::check(mimetic_retarget_apply(retarget_, offsets, n, weights, capacity, &residual), "mimetic_retarget_apply");
+        return residual;
+    }
+    std::vector<float> apply(const std::vector<float> &offsets) {
+        std::vector<float> w(count());
+        apply(offsets.data(), offsets.size(), w.data(), w.size());
+        return w;
+    }
+
+    void reset() { detail::check(mimetic_retarget_reset(retarget_), "mimetic_retarget_reset"); }
+
+private:
+    static mimetic_retarget_params params(float strength, float smoothingMs) noexcept {
+        mimetic_retarget_params p;
+        std::memset(&p, 0, sizeof p);
+        mimetic_retarget_params_init(&p);
+        p.strength = strength;
+        p.smoothing_ms = smoothingMs;
+        return p;
+    }
+    void readNames() {
+        const int32_t n = mimetic_retarget_count(retarget_);
+        for (int32_t i = 0; i < n; ++i) names_.emplace_back(mimetic_retarget_name(retarget_, i));
+    }
+
+    mimetic_retarget *retarget_ = nullptr;
+    std::vector<std::string> names_;
+};
+
 /// mimetic_stream_params with the library's defaults (mimetic_stream_params_init) and fluent
 /// setters. Style weights/codes given here are copied and kept alive by the object.
 class StreamParams {
@@ -628,6 +707,19 @@ public:
         detail::check(mimetic_stream_set_style_code(stream_, code, n), "mimetic_stream_set_style_code");
     }
     void setStyleCode(const std::vector<float> &code) { setStyleCode(code.data(), code.size()); }
+    /// Pulls the next frame as blendshape weights (count() floats); false if none is ready.
+    /// Allocation-free (mimetic_stream_pull_weights).
+    bool pullWeights(Retarget &retarget, float *weights, std::size_t capacity, FrameInfo *info = nullptr, float *residual = nullptr) {
+        FrameInfo local;
+        FrameInfo *fi = info ? info : &local;
+        std::memset(fi, 0, sizeof *fi);
+        fi->struct_size = sizeof *fi;
+        const Status s = mimetic_stream_pull_weights(stream_, retarget.get(), weights, capacity, fi, residual);
+        if (s == MIMETIC_ERROR_NOT_READY) return false;
+        detail::check(s, "mimetic_stream_pull_weights");
+        return true;
+    }
+
     /// Switches to a persona's style (and basis change, if the stream has room for it).
     void setPersona(const Persona &persona) {
         detail::check(mimetic_stream_set_persona(stream_, persona.get()), "mimetic_stream_set_persona");

@@ -627,6 +627,43 @@ void testAnimate(const std::string &path, const std::string &wav) {
     CHECK_THROWS(MIMETIC_ERROR_INVALID_MODEL, mimetic::Persona::load(model, wav));
 }
 
+// Retargeting: the ARKit basis on the default model, offline and from a stream.
+void testRetarget(const std::string &model_path, const std::string &basis_path, const std::string &wav) {
+    mimetic::Model model(model_path);
+    mimetic::Retarget arkit(model, basis_path, 1.0f, 0.0f);
+    CHECK(arkit.count() == 52 && arkit.names()[17] == "jawOpen", "ARKit names");
+    const mimetic::Audio speech = mimetic::readWav(wav);
+    const std::vector<float> frames = mimetic::animate(model, speech);
+    const std::size_t size = model.outputSize(), n = frames.size() / size;
+    std::vector<float> offline(n * arkit.count());
+    float worst = 0;
+    for (std::size_t t = 0; t < n; ++t)
+        worst = std::max(worst, arkit.apply(frames.data() + t * size, size, offline.data() + t * arkit.count(), arkit.count()));
+    CHECK(worst < 0.5f, "worst frame residual %g", worst);
+    mimetic::Retarget character = arkit.clone();
+    mimetic::Stream stream(model, mimetic::StreamParams().sampleRate(speech.sampleRate));
+    std::vector<float> w(character.count());
+    std::size_t pulled = 0;
+    float maxDiff = 0;
+    auto drain = [&] {
+        while (stream.pullWeights(character, w.data(), w.size())) {
+            for (std::size_t k = 0; k < w.size() && pulled < n; ++k) maxDiff = std::max(maxDiff, std::fabs(w[k] - offline[pulled * w.size() + k]));
+            ++pulled;
+        }
+    };
+    const std::size_t chunk = static_cast<std::size_t>(speech.sampleRate / 10);   // 100 ms as it arrives
+    for (std::size_t at = 0; at < speech.samples.size(); at += chunk) {
+        stream.push(speech.samples.data() + at, std::min(chunk, speech.samples.size() - at));
+        drain();
+    }
+    stream.flush();
+    drain();
+    CHECK(pulled == n && maxDiff < 1e-4f, "streamed weights: %zu of %zu frames, max diff %g", pulled, n, maxDiff);
+    CHECK_THROWS(MIMETIC_ERROR_INVALID_ARGUMENT, character.setChannel(99, 1.0f));
+    CHECK_THROWS(MIMETIC_ERROR_INVALID_ARGUMENT, mimetic::Retarget(model, basis_path, 9.0f));
+    CHECK_THROWS(MIMETIC_ERROR_IO, mimetic::Retarget(model, "/nonexistent/basis.safetensors"));
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         std::fprintf(stderr, "usage: %s MODEL.safetensors [MIMIC_MODEL.safetensors [SPEECH.wav]]\n", argv[0]);
@@ -639,6 +676,7 @@ int main(int argc, char **argv) {
         testStreams(path);
         if (argc > 2) testMimic(argv[2]);
         if (argc > 3) testAnimate(path, argv[3]);
+        if (argc > 5) testRetarget(argv[4], argv[5], argv[3]);
     } catch (const std::exception &e) {
         ++failures;
         std::fprintf(stderr, "FAIL: uncaught exception: %s\n", e.what());

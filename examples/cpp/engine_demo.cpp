@@ -1,7 +1,11 @@
 // engine_demo: how a game engine drives libMimetic, with nothing but the C API (include/mimetic.h).
 //
 //   engine_demo --model MODEL.safetensors --audio speech.wav [--fast] [--lookahead MS] [--hop MS]
-//               [--left-context MS] [--style N]
+//               [--left-context MS] [--style N] [--weights models/arkit52.safetensors]
+//
+// With --weights, the game thread also fits each frame to the blendshape basis
+// (mimetic_retarget_apply, allocation-free) as an engine driving a blendshape rig would, and the
+// demo prints the curves of a few ARKit channels at the end.
 //
 // Two threads, as in an engine:
 //   * the audio thread pushes the WAV in 10 ms chunks at the pace of a sound card (it sleeps until
@@ -81,6 +85,7 @@ int main(int argc, char **argv) {
     std::string modelPath, audioPath;
     bool fast = false;
     int lookahead = -1, hop = -1, leftContext = -1, style = -1;
+    std::string weightsPath;
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
         auto next = [&]() -> const char * {
@@ -94,10 +99,11 @@ int main(int argc, char **argv) {
         else if (a == "--hop") hop = std::atoi(next());
         else if (a == "--left-context") leftContext = std::atoi(next());
         else if (a == "--style") style = std::atoi(next());
+        else if (a == "--weights") weightsPath = next();
         else { std::fprintf(stderr, "engine_demo: unknown argument %s\n", a.c_str()); return 2; }
     }
     if (modelPath.empty() || audioPath.empty()) {
-        std::fprintf(stderr, "usage: engine_demo --model MODEL.safetensors --audio speech.wav [--fast] [--lookahead MS] [--hop MS] [--left-context MS] [--style N]\n");
+        std::fprintf(stderr, "usage: engine_demo --model MODEL.safetensors --audio speech.wav [--fast] [--lookahead MS] [--hop MS] [--left-context MS] [--style N] [--weights BASIS]\n");
         return 2;
     }
 
@@ -120,6 +126,19 @@ int main(int argc, char **argv) {
     info.struct_size = sizeof info;
     if ((st = mimetic_model_get_info(model, &info)) != MIMETIC_OK) return fail("mimetic_model_get_info", st);
     std::printf("model: %s, %d vertices, %d fps, %d style(s)\n", modelPath.c_str(), info.num_vertices, info.fps, info.num_styles);
+
+    // Optional: a blendshape basis in the model's topology, one retarget per character.
+    mimetic_retarget *retarget = nullptr;
+    std::vector<float> weights, curves;
+    double worstResidual = 0;
+    if (!weightsPath.empty()) {
+        mimetic_retarget_params rp;
+        mimetic_retarget_params_init(&rp);
+        rp.smoothing_ms = 20;
+        if ((st = mimetic_retarget_load(model, weightsPath.c_str(), &rp, &retarget)) != MIMETIC_OK) return fail("mimetic_retarget_load", st);
+        weights.assign(size_t(mimetic_retarget_count(retarget)), 0.f);
+        std::printf("weights: %zu blendshapes from %s (20 ms smoothing)\n", weights.size(), weightsPath.c_str());
+    }
 
     // One stream per character. The pushed audio keeps its own rate: the library resamples.
     mimetic_stream_params params;
@@ -241,6 +260,13 @@ int main(int argc, char **argv) {
                     m = std::max(m, std::fabs(offsets[i]));
                 }
                 mouth = std::max(mouth, double(m));
+                if (retarget) {
+                    float residual = 0;
+                    if (mimetic_retarget_apply(retarget, offsets.data(), offsets.size(), weights.data(), weights.size(), &residual) == MIMETIC_OK) {
+                        curves.insert(curves.end(), weights.begin(), weights.end());
+                        worstResidual = std::max(worstResidual, double(residual));
+                    }
+                }
                 streamed.insert(streamed.end(), offsets.begin(), offsets.end());
                 // Latency: now, versus when the audio at this frame's time had been pushed.
                 auto it = std::lower_bound(log.pushed.begin(), log.pushed.end(), fi.timestamp_samples);
@@ -311,6 +337,26 @@ int main(int argc, char **argv) {
                 mouth);
     std::printf("offline:           mimetic_animate: %zu frames in %.3f s; streamed vs offline max |diff| %.3g over the %zu common frames\n",
                 offlineFrames, offlineWall, offlineMaxDiff, std::min(offlineFrames, size_t(frames)));
+    if (retarget) {
+        // Curves of a few channels, one column per 3 frames (0.1 s), as an engine's animation view.
+        const size_t k = weights.size(), n = curves.size() / k;
+        const char *shown[] = {"jawOpen", "mouthClose", "mouthFunnel", "mouthPucker", "mouthSmileLeft", "mouthPressLeft"};
+        std::printf("weights:           %zu frames, worst frame fit residual %.3f\n", n, worstResidual);
+        for (const char *name : shown) {
+            int32_t index = -1;
+            for (int32_t i = 0; i < int32_t(k); ++i) if (std::strcmp(mimetic_retarget_name(retarget, i), name) == 0) index = i;
+            if (index < 0) continue;
+            std::string line;
+            float peak = 0;
+            for (size_t t = 0; t < n; t += 3) {
+                const float v = curves[t * k + size_t(index)];
+                peak = std::max(peak, v);
+                line += " .:-=+*#%@"[std::min(9, int(v * 20))];
+            }
+            std::printf("  %-15s |%s| peak %.2f\n", name, line.c_str(), peak);
+        }
+        mimetic_retarget_free(retarget);
+    }
     if (std::labs(long(frames) - expected) > 2) {
         std::fprintf(stderr, "engine_demo: %lld frames, expected about %ld\n", (long long)frames, expected);
         return 1;
