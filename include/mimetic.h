@@ -451,7 +451,7 @@ MIMETIC_API mimetic_status mimetic_animate(const mimetic_model *model, const flo
  * models/arkit52.safetensors, or your own) with one character's fit state: each frame's offsets are
  * fitted by bounded least squares (exact for the box constraints: an active-set solve on the
  * precomputed K x K normal matrix, warm-started from the previous frame), then the artist's
- * controls apply: out_c = clamp(strength * gain_c * smooth(w)_c + offset_c, min_c, max_c).
+ * controls apply: out_c = clamp(strength * gain_c * boost(smooth(w))_c + offset_c, min_c, max_c).
  * Like a stream, one mimetic_retarget is used by one thread at a time; mimetic_retarget_clone makes
  * another character's from the same basis (shared, not copied). */
 typedef struct mimetic_retarget mimetic_retarget;
@@ -463,6 +463,9 @@ typedef struct mimetic_retarget_params {
     float ridge;                /* Tikhonov term as a fraction of the basis' mean squared norm: keeps the fit
                                    unique and stable when shapes are nearly dependent (a smile and its reversed
                                    frown), at a bias of about that fraction on the weights. 0..1. Default 1e-4 */
+    float closure_boost;        /* lip-closure boost, 0..1: where the closure channels (mouthClose, mouthPressLeft/Right,
+                                   PP) are up (s = the largest over its upper bound), each moves toward its upper
+                                   bound by closure_boost * s^2 of the way; open frames are untouched. Default 0 */
 } mimetic_retarget_params;
 
 MIMETIC_API void mimetic_retarget_params_init(mimetic_retarget_params *params);

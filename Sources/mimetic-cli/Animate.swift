@@ -24,6 +24,7 @@ struct Animate: ParsableCommand {
     var weights: String?
     @Option(help: "Smoothing of the weights, ms (one-pole; 0: none).") var smoothingMs: Float = 0
     @Option(help: "Strength of the retargeted motion (0...4).") var strength: Float = 1
+    @Option(help: "Lip-closure boost of the weights (0...1): firmer m/b/p closures.") var closureBoost: Float = 0
     @Option(help: "BLAS threads (default: OpenBLAS's choice).") var threads: Int?
     @Flag(help: "No progress bar.") var quiet = false
 
@@ -66,6 +67,7 @@ struct Animate: ParsableCommand {
         var sized = RetargetControls(count: plain.count)
         sized.strength = controls.strength
         sized.smoothingMs = controls.smoothingMs
+        sized.closureBoost = closureBoost
         sized.fps = controls.fps
         return try Retarget(plain, controls: sized)
     }

@@ -36,6 +36,7 @@ private func defaultRetargetParams() -> mimetic_retarget_params {
     p.strength = 1
     p.smoothing_ms = 0
     p.ridge = 1e-4
+    p.closure_boost = 0
     return p
 }
 
@@ -49,6 +50,7 @@ private func readParams(_ raw: UnsafePointer<mimetic_retarget_params>?, count: I
     var controls = RetargetControls(count: count)
     controls.strength = p.strength
     controls.smoothingMs = p.smoothing_ms
+    controls.closureBoost = p.closure_boost
     controls.fps = Float(fps)
     return (Double(p.ridge), controls)
 }
@@ -72,7 +74,7 @@ public func mimetic_retarget_load(_ model: OpaquePointer?, _ path: UnsafePointer
         let (ridge, _) = try readParams(params, count: 0, fps: m.config.fps, function: function)
         let plain = try Retarget(path: String(cString: path), outputSize: m.outputSize, relativeRidge: ridge)
         let (_, controls) = try readParams(params, count: plain.count, fps: m.config.fps, function: function)
-        publish(RetargetHandle(plain, controls: try RetargetControls.checked(controls, count: plain.count)), out)
+        publish(RetargetHandle(plain, controls: try plain.prepared(controls)), out)
         return MIMETIC_OK
     }
 }
@@ -101,7 +103,7 @@ public func mimetic_retarget_create(_ model: OpaquePointer?, _ basis: UnsafePoin
         let r = try Retarget(basis: Array(UnsafeBufferPointer(start: basis, count: count * m.outputSize)), names: list,
                              outputSize: m.outputSize, lower: lower.map { Array(UnsafeBufferPointer(start: $0, count: count)) },
                              upper: upper.map { Array(UnsafeBufferPointer(start: $0, count: count)) }, relativeRidge: ridge)
-        publish(RetargetHandle(r, controls: try RetargetControls.checked(controls, count: count)), out)
+        publish(RetargetHandle(r, controls: try r.prepared(controls)), out)
         return MIMETIC_OK
     }
 }

@@ -87,7 +87,23 @@ public final class Retarget: @unchecked Sendable {
         self.lower = lo
         self.upper = hi
         solver = BoxLeastSquares(gram: gram, k: m, lower: fitted.map { Double(lo[Int($0)]) }, upper: fitted.map { Double(hi[Int($0)]) })
-        self.controls = try (controls ?? RetargetControls(count: k)).validated(count: k)
+        self.controls = try Self.attach(controls ?? RetargetControls(count: k), names: names, upper: hi).validated(count: k)
+    }
+
+    /// The names that mark lip-closure channels (the closure boost acts on these).
+    public static let closureNames: Set<String> = ["mouthClose", "mouthPressLeft", "mouthPressRight", "PP", "lips_close", "lips_press"]
+
+    /// Controls with this basis' closure channels and bounds filled in.
+    static func attach(_ controls: RetargetControls, names: [String], upper: [Float]) -> RetargetControls {
+        var c = controls
+        c.closureChannels = names.indices.filter { closureNames.contains(names[$0]) }
+        c.channelUpper = upper
+        return c
+    }
+
+    /// `controls` made ready for this basis (its closure channels and bounds) and checked.
+    public func prepared(_ controls: RetargetControls) throws -> RetargetControls {
+        try Self.attach(controls, names: names, upper: upper).validated(count: count)
     }
 
     /// The same basis with other controls (shares the basis and G).
@@ -102,7 +118,7 @@ public final class Retarget: @unchecked Sendable {
         lower = other.lower
         upper = other.upper
         ridge = other.ridge
-        self.controls = try controls.validated(count: other.count)
+        self.controls = try Self.attach(controls, names: other.names, upper: other.upper).validated(count: other.count)
     }
 
     /// The basis, K × outputSize (shape-major), as given.

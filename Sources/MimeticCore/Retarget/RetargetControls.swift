@@ -3,8 +3,8 @@
 ///     smooth(w)_c = previous + α (w_c − previous),  α = 1 − exp(−frameTime / smoothing)   (one-pole)
 ///     out_c       = clamp(strength · gain_c · smooth(w)_c + offset_c, minimum_c, maximum_c)
 ///
-/// Defaults are the identity: strength 1, gain 1, offset 0, no smoothing, clamp [−∞, ∞] (the fit's
-/// bounds already hold the raw weights).
+/// Defaults are the identity: strength 1, gain 1, offset 0, no smoothing, no closure boost, clamp
+/// [−∞, ∞] (the fit's bounds already hold the raw weights).
 public struct RetargetControls: Equatable, Sendable {
     /// Overall strength of the motion (0: neutral face; 1: as fitted). 0...4.
     public var strength: Float = 1
@@ -12,6 +12,15 @@ public struct RetargetControls: Equatable, Sendable {
     public var smoothingMs: Float = 0
     /// The motion frame rate the smoothing is computed for (the model's fps).
     public var fps: Float = 30
+    /// Lip-closure boost, 0...1: on frames where the closure channels are already up (s = the
+    /// largest of them over its upper bound), each closure channel moves toward its upper bound by
+    /// closureBoost · s² of the way: firmer m/b/p closures on a rig whose closures read weak, and
+    /// nothing on open frames (s² keeps it to the closures).
+    public var closureBoost: Float = 0
+    /// The closure channels (set by `Retarget` from the names: mouthClose, mouthPressLeft/Right, PP).
+    public var closureChannels: [Int] = []
+    /// Upper bounds of the channels (set by `Retarget`), for the boost.
+    var channelUpper: [Float] = []
     public var gain: [Float]
     public var offset: [Float]
     public var minimum: [Float]
@@ -41,6 +50,10 @@ public struct RetargetControls: Equatable, Sendable {
             throw MimeticError.invalidArgument("smoothing \(smoothingMs) ms is outside 0...1000")
         }
         guard fps.isFinite, fps > 0, fps <= 1000 else { throw MimeticError.invalidArgument("fps \(fps) is outside (0, 1000]") }
+        guard closureBoost.isFinite, (0...1).contains(closureBoost) else {
+            throw MimeticError.invalidArgument("closure boost \(closureBoost) is outside 0...1")
+        }
+        guard closureChannels.allSatisfy({ (0..<k).contains($0) }) else { throw MimeticError.invalidArgument("closure channel out of range") }
         for c in 0..<k {
             guard gain[c].isFinite, abs(gain[c]) <= 16 else { throw MimeticError.invalidArgument("gain of channel \(c) is \(gain[c]); it must be finite, |gain| <= 16") }
             guard offset[c].isFinite, abs(offset[c]) <= 16 else { throw MimeticError.invalidArgument("offset of channel \(c) is \(offset[c]); it must be finite, |offset| <= 16") }
@@ -60,10 +73,16 @@ public struct RetargetControls: Equatable, Sendable {
                into out: UnsafeMutablePointer<Float>, count k: Int) {
         let a = primed ? alpha : 1
         primed = true
+        for c in 0..<k { smoothed[c] += a * (w[c] - smoothed[c]) }
+        var closed = 0.0
+        if closureBoost > 0 {
+            for c in closureChannels where channelUpper[c] > 0 { closed = max(closed, min(smoothed[c] / Double(channelUpper[c]), 1)) }
+        }
         for c in 0..<k {
-            smoothed[c] += a * (w[c] - smoothed[c])
-            let v = Float(Double(strength) * Double(gain[c]) * smoothed[c]) + offset[c]
-            out[c] = min(max(v, minimum[c]), maximum[c])
+            var v = smoothed[c]
+            if closed > 0, closureChannels.contains(c) { v += Double(closureBoost) * closed * closed * (Double(channelUpper[c]) - v) }
+            let scaled = Float(Double(strength) * Double(gain[c]) * v) + offset[c]
+            out[c] = min(max(scaled, minimum[c]), maximum[c])
         }
     }
 }

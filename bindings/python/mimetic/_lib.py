@@ -138,6 +138,7 @@ class RetargetParamsC(ctypes.Structure):
         ("strength", ctypes.c_float),
         ("smoothing_ms", ctypes.c_float),
         ("ridge", ctypes.c_float),
+        ("closure_boost", ctypes.c_float),
     ]
 
 

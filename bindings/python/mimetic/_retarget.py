@@ -17,10 +17,11 @@ from ._model import Model
 FloatArray = npt.NDArray[np.float32]
 
 
-def _params(strength: float, smoothing_ms: float, ridge: float) -> _lib.RetargetParamsC:
+def _params(strength: float, smoothing_ms: float, ridge: float, closure_boost: float) -> _lib.RetargetParamsC:
     p = _lib.sized(_lib.RetargetParamsC)
     function("mimetic_retarget_params_init")(ctypes.byref(p))
     p.strength, p.smoothing_ms, p.ridge = float(strength), float(smoothing_ms), float(ridge)
+    p.closure_boost = float(closure_boost)
     return p
 
 
@@ -33,6 +34,8 @@ class Retarget:
         arkit.names                                  # ["eyeBlinkLeft", ..., "jawOpen", ...]
 
     ``basis``/``names`` (and optional ``lower``/``upper``) instead of a path build one from arrays.
+    Controls: ``strength`` (0..4), ``smoothing_ms`` (one-pole, 0..1000), ``closure_boost`` (0..1:
+    firmer m/b/p closures on the mouthClose/mouthPress/PP channels), per channel ``set_channel``.
     Like a ``Stream``, one ``Retarget`` serves one character at a time (its warm start and smoothing
     carry from frame to frame: ``reset()`` between utterances); ``clone()`` makes another character's
     from the same basis (shared, not copied). Calls are serialised by a lock.
@@ -40,7 +43,7 @@ class Retarget:
 
     def __init__(self, model: Model, path: Union[None, str, "os.PathLike[str]"] = None, *, basis: Any = None,
                  names: Optional[Sequence[str]] = None, lower: Any = None, upper: Any = None, strength: float = 1.0,
-                 smoothing_ms: float = 0.0, ridge: float = 1e-4) -> None:
+                 smoothing_ms: float = 0.0, ridge: float = 1e-4, closure_boost: float = 0.0) -> None:
         self._handle: Optional[int] = None
         self._lock = threading.Lock()
         if not isinstance(model, Model):
@@ -48,7 +51,7 @@ class Retarget:
         mh = model._require_open()
         self._output_size = model.info.output_size
         self._num_vertices = model.info.num_vertices
-        params = _params(strength, smoothing_ms, ridge)
+        params = _params(strength, smoothing_ms, ridge, closure_boost)
         out = _lib.c_retarget_p()
         if (path is None) == (basis is None):
             raise InvalidArgumentError("Retarget: give a basis file path, or basis= and names=")

@@ -127,3 +127,33 @@ def test_errors(vocaset, tmp_path):
     r.close()
     with pytest.raises(mimetic.InvalidArgumentError, match="closed"):
         r.apply(np.zeros(n, np.float32))
+
+
+@pytest.mark.parametrize("name,count", [("visemes-ovr", 14), ("visemes-vrm", 5)])
+def test_viseme_bases(name, count):
+    """The viseme bases are ordinary basis files: the same fit gives viseme weights; on a sentence
+    with seven m/b/p closures, PP leads somewhere and the vowels open somewhere."""
+    with mimetic.Model(DEFAULT) as model, mimetic.Retarget(model, REPO / "models" / f"{name}.safetensors") as r:
+        assert r.count == count
+        w, res = r.apply(model.animate(mimetic.load_wav(SAMPLE)))
+        assert ((w >= 0) & (w <= 1)).all() and (res < 1).all()
+        if name == "visemes-ovr":
+            assert (w.argmax(1) == r.index("PP")).sum() >= 7
+        assert w[:, r.index("aa")].max() > 0.1
+
+
+def test_closure_boost_firms_closures_only():
+    with mimetic.Model(DEFAULT) as model:
+        frames = model.animate(mimetic.load_wav(SAMPLE))
+        plain = mimetic.Retarget(model, ARKIT)
+        boosted = mimetic.Retarget(model, ARKIT, closure_boost=0.8)
+        w0, _ = plain.apply(frames)
+        w1, _ = boosted.apply(frames)
+        close, jaw = plain.index("mouthClose"), plain.index("jawOpen")
+        s = np.max(w0[:, [close, plain.index("mouthPressLeft"), plain.index("mouthPressRight")]], axis=1)
+        expected = w0[:, close] + 0.8 * s ** 2 * (1 - w0[:, close])
+        np.testing.assert_allclose(w1[:, close], expected, atol=1e-5)
+        np.testing.assert_array_equal(w1[:, jaw], w0[:, jaw])          # other channels untouched
+        assert (w1[:, close] >= w0[:, close] - 1e-7).all()
+        with pytest.raises(mimetic.InvalidArgumentError, match="closure boost"):
+            mimetic.Retarget(model, ARKIT, closure_boost=2.0)
