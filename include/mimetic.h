@@ -23,6 +23,9 @@
  *   mimetic_stream *stream;  mimetic_stream_create(model, &sp, NULL, 0, &stream);
  *   mimetic_stream_push_audio(stream, chunk, n);                                    // audio thread
  *   while (mimetic_stream_pull_frame(stream, offsets, info.output_size, NULL) == MIMETIC_OK) apply(offsets);
+ *   // ...or blendshape weights instead of offsets (ARKit-52 on the shipped rig):
+ *   //   mimetic_retarget *arkit;  mimetic_retarget_load(model, "arkit52.safetensors", NULL, &arkit);
+ *   //   while (mimetic_stream_pull_weights(stream, arkit, weights, 52, NULL, NULL) == MIMETIC_OK) apply(weights);
  *   mimetic_stream_flush(stream);   // end of utterance; then pull the rest
  *   mimetic_stream_free(stream);  mimetic_model_free(model);
  *
