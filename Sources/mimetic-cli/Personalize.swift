@@ -16,7 +16,12 @@ struct Personalize: ParsableCommand {
     enum ReferenceKind: String, CaseIterable, ExpressibleByArgument { case vertices, offsets }
 
     @Option(help: "Model file.") var model: String
-    @Option(name: .customLong("ref"), help: "AUDIO.wav:MOTION.npy[:EVENTS.npy] (repeatable).") var refs: [String]
+    @Option(name: .customLong("ref"), help: "AUDIO.wav:MOTION.npy[:EVENTS.npy] (repeatable).") var refs: [String] = []
+    @Option(name: .customLong("ref-livelink"), help: "TAKE.csv:AUDIO.wav: a Live Link Face take (ARKit weights) with its audio (repeatable).")
+    var takes: [String] = []
+    @Option(help: "Blendshape basis the takes' weights go through, in the model's topology (default: arkit52.safetensors next to the model).")
+    var basis: String?
+    @Option(help: "Audio-to-take offset of every take, ms (default: estimated from the mouth and the audio).") var takeOffsetMs: Double?
     @Option(help: "Persona file to write (.safetensors).") var out: String
     @Option(help: "What the motion files hold: vertex positions (the model's template is subtracted) or offsets.") var refKind: ReferenceKind = .vertices
     @Option(help: "Stage 1 steps (style vector).") var styleSteps = AdaptationOptions().styleSteps
@@ -31,8 +36,23 @@ struct Personalize: ParsableCommand {
         try reportingErrors {
             try applyThreads(threads)
             let m = try MimeticModel(path: model)
-            guard !refs.isEmpty else { throw MimeticError.invalidArgument("give at least one --ref") }
+            guard !refs.isEmpty || !takes.isEmpty else { throw MimeticError.invalidArgument("give at least one --ref or --ref-livelink") }
             var clips: [ReferenceClip] = []
+            if !takes.isEmpty {
+                let dir = model.contains("/") ? String(model[..<model.lastIndex(of: "/")!]) : "."
+                let basisPath = basis ?? dir + "/arkit52.safetensors"
+                let retarget = try Retarget(path: basisPath, outputSize: m.outputSize)
+                for take in takes {
+                    let parts = take.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+                    guard parts.count == 2 else { throw MimeticError.invalidArgument("--ref-livelink '\(take)': expected TAKE.csv:AUDIO.wav") }
+                    let wav = try readWAV(path: parts[1])
+                    let (clip, used) = try m.referenceClip(take: LiveLinkTake(path: parts[0]), audio: wav.samples, sampleRate: wav.sampleRate,
+                                                           basis: retarget, offset: takeOffsetMs.map { $0 / 1000 })
+                    FileHandle.standardError.write(Data(String(format: "%@: %d frames, audio-to-take offset %.0f ms%@\n", parts[0], clip.offsets.rows,
+                                                               1000 * used, takeOffsetMs == nil ? " (estimated)" : "").utf8))
+                    clips.append(clip)
+                }
+            }
             for ref in refs {
                 let parts = ref.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
                 let hasAudio = parts.count >= 2

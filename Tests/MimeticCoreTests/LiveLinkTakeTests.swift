@@ -1,0 +1,77 @@
+import XCTest
+@testable import MimeticCore
+
+/// Live Link Face takes: parsing, resampling, and a clear refusal of every malformed take.
+final class LiveLinkTakeTests: XCTestCase {
+    func csv(rows: Int, fps: Int = 60, columns: [String] = ["JawOpen", "MouthClose"], value: (Int, Int) -> String = { r, c in "\(Float(r) * 0.01 + Float(c))" },
+             start: Int = 0) -> String {
+        var text = (["Timecode", "BlendShapeCount"] + columns).joined(separator: ",") + "\n"
+        for r in 0..<rows {
+            let f = start + r
+            let tc = String(format2(f / fps / 3600)) + ":" + format2((f / fps / 60) % 60) + ":" + format2((f / fps) % 60) + ":" + format2(f % fps) + ".000"
+            text += ([tc, "\(columns.count)"] + columns.indices.map { value(r, $0) }).joined(separator: ",") + "\n"
+        }
+        return text
+    }
+    func format2(_ x: Int) -> String { x < 10 ? "0\(x)" : "\(x)" }
+    func edited(_ lines: [String], row: Int, _ change: (String) -> String) -> String {
+        var l = lines
+        l[row] = change(l[row])
+        return l.joined(separator: "\n") + "\n"
+    }
+
+    func testParsesTimecodesRateAndValues() throws {
+        let take = try LiveLinkTake(csv: csv(rows: 130), source: "t.csv")
+        XCTAssertEqual(take.rows, 130)
+        XCTAssertEqual(take.fps, 60, accuracy: 1e-9)
+        XCTAssertEqual(take.times[61], 61.0 / 60, accuracy: 1e-12, "across a second boundary")
+        XCTAssertEqual(take.columns, ["JawOpen", "MouthClose"])
+        // Resampled at 30 fps: every other row; names matched ignoring the first letter's case.
+        let w = try take.weights(names: ["mouthClose", "jawOpen"], fps: 30, frames: 10, offset: 0)
+        XCTAssertEqual(w[2 * 3 + 1], 0.06, accuracy: 1e-6)       // frame 3 = row 6, jawOpen
+        XCTAssertEqual(w[2 * 3 + 0], 1.06, accuracy: 1e-6)
+        let shifted = try take.weights(names: ["jawOpen"], fps: 30, frames: 2, offset: 0.5 / 60)
+        XCTAssertEqual(shifted[0], 0.005, accuracy: 1e-6, "halfway between rows 0 and 1")
+        // A 30 fps take is recognised from its frame numbers.
+        XCTAssertEqual(try LiveLinkTake(csv: csv(rows: 70, fps: 30), source: "t").fps, 30, accuracy: 1e-9)
+    }
+
+    func testMalformedTakesAreRefusedWithTheirFault() {
+        let good = csv(rows: 40)
+        var lines = good.split(separator: "\n").map(String.init)
+        let cases: [(String, String)] = [
+            ("", "empty take"),
+            ("Time,JawOpen\n00:00:00:00.000,1\n00:00:00:01.000,1\n", "starts with Timecode"),
+            (good.replacingOccurrences(of: "00:00:00:05.000", with: "00:00:00:03.000"), "not increasing at row"),
+            (edited(lines, row: 7) { $0 + ",nan" }, "has 5 columns"),
+            (edited(lines, row: 7) { String($0[..<$0.lastIndex(of: ",")!]) + ",nan" }, "not a finite number"),
+            (edited(lines, row: 9) { String($0[..<$0.lastIndex(of: ",")!]) }, "has 3 columns"),
+            (good.replacingOccurrences(of: "00:00:00:11.000", with: "0:0:11.000"), "is not a timecode"),
+            (csv(rows: 40).replacingOccurrences(of: "00:00:00:12.000", with: "00:00:00:75.000"), "no frame rate"),
+            (lines[0] + "\n" + lines[1] + "\n", "at least 2"),
+        ]
+        for (text, fragment) in cases {
+            XCTAssertThrowsError(try LiveLinkTake(csv: text, source: "take.csv"), fragment) {
+                XCTAssertTrue("\($0)".contains(fragment), "\(fragment): \($0)")
+                XCTAssertTrue("\($0)".contains("take.csv") || fragment == "", "\($0)")
+            }
+        }
+        lines.removeAll()
+        let take = try! LiveLinkTake(csv: good, source: "t")
+        XCTAssertThrowsError(try take.weights(names: ["jawOpen", "mouthFunnel"], fps: 30, frames: 5, offset: 0)) {
+            XCTAssertTrue("\($0)".contains("no column for mouthFunnel"))
+        }
+        XCTAssertNoThrow(try take.weights(names: ["jawOpen", "mouthFunnel"], fps: 30, frames: 5, offset: 0, missingAllowed: ["mouthFunnel"]))
+    }
+
+    func testOffsetEstimateFindsAKnownShift() throws {
+        // A smooth random curve, sampled at 30 fps as the "prediction" and at 60 fps 90 ms late as the take.
+        func curve(_ t: Double) -> Float { Float(0.5 + 0.3 * sin(7 * t) * sin(2.3 * t + 1) + 0.1 * sin(19 * t)) }
+        let lag = -0.09
+        let frames = 120
+        let predicted = (0..<frames).map { curve(Double($0) / 30) }
+        let take = try LiveLinkTake(csv: csv(rows: 260, columns: ["JawOpen"]) { r, _ in "\(curve(Double(r) / 60 - lag))" }, source: "t")
+        let estimate = try XCTUnwrap(take.estimateOffset(predicted: predicted, names: ["jawOpen"], fps: 30))
+        XCTAssertEqual(estimate, lag, accuracy: 0.004)
+    }
+}

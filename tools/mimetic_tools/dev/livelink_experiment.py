@@ -1,0 +1,98 @@
+"""Personalising from simulated Live Link Face takes against personalising from the exact meshes of
+the same clips (docs/personalization.md, "From a phone take").
+
+    python -m mimetic_tools.dev.livelink_experiment --corpus out/corpus --takes out/takes --model models/default.safetensors
+
+For each test speaker: the first clips up to `--reference-seconds` are the reference, the rest are
+held out. Three personas (none: the generalized model with its default style; exact meshes;
+takes) animate the held-out clips, and the mean vertex error against the corpus meshes is reported,
+with the audio-to-take offsets the library estimated against the ones the takes were made with.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from typing import Dict, List
+
+import numpy as np
+from safetensors.numpy import load_file
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--takes", required=True)
+    ap.add_argument("--model", default="models/default.safetensors")
+    ap.add_argument("--cli", default=".build/release/mimetic")
+    ap.add_argument("--reference-seconds", type=float, default=10.0)
+    a = ap.parse_args(argv)
+    import mimetic
+    rig = load_file(os.path.join(a.corpus, "rig.safetensors"))
+    basis = rig["basis"].astype(np.float32)
+    truth_offsets = json.load(open(os.path.join(a.takes, "offsets.json")))
+    by_speaker: Dict[str, List[str]] = {}
+    for stem in sorted(truth_offsets):
+        by_speaker.setdefault(stem.split("_")[0], []).append(stem)
+    model = mimetic.Model(a.model)
+    rows = []
+    offset_errors = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for speaker, stems in by_speaker.items():
+            ref, held, seconds = [], [], 0.0
+            for stem in stems:
+                clip = load_file(os.path.join(a.corpus, "clips", stem + ".safetensors"))
+                if seconds < a.reference_seconds:
+                    ref.append(stem)
+                    seconds += len(clip["audio"]) / 16000
+                else:
+                    held.append(stem)
+            exact_refs, take_refs = [], []
+            for stem in ref:
+                clip = load_file(os.path.join(a.corpus, "clips", stem + ".safetensors"))
+                npy = os.path.join(tmp, stem + ".npy")
+                np.save(npy, (clip["weights"] @ basis).astype(np.float32))
+                exact_refs += ["--ref", f"{a.takes}/{stem}.wav:{npy}"]
+                take_refs += ["--ref-livelink", f"{a.takes}/{stem}.csv:{a.takes}/{stem}.wav"]
+            personas = {}
+            for kind, refs in (("exact", exact_refs), ("take", take_refs)):
+                out = os.path.join(tmp, f"{speaker}_{kind}.persona.safetensors")
+                r = subprocess.run([a.cli, "personalize", "--quiet", "--model", a.model, "--ref-kind", "offsets", *refs,
+                                    "--out", out], capture_output=True, text=True)
+                if r.returncode != 0:
+                    print(r.stderr, file=sys.stderr)
+                    return 1
+                if kind == "take":
+                    for line in r.stderr.splitlines():
+                        m = re.match(r"(.*/)?(s\d+_\d+)\.csv: \d+ frames, audio-to-take offset (-?\d+) ms", line)
+                        if m:
+                            offset_errors.append(abs(int(m.group(3)) / 1000 + truth_offsets[m.group(2)]))
+                personas[kind] = mimetic.Persona.load(model, out)
+            errors = {"generalized": [], "exact": [], "take": []}
+            for stem in held:
+                clip = load_file(os.path.join(a.corpus, "clips", stem + ".safetensors"))
+                truth = (clip["weights"] @ basis).reshape(-1, model.info.num_vertices, 3)
+                for kind in errors:
+                    frames = model.animate(clip["audio"], 16000, persona=personas.get(kind))
+                    n = min(len(frames), len(truth))
+                    errors[kind].append(float(np.mean(np.linalg.norm(frames[:n] - truth[:n], axis=2))) * 1000)
+            row = {k: float(np.mean(v)) for k, v in errors.items()}
+            rows.append(row)
+            print(f"{speaker}: reference {seconds:.1f} s ({len(ref)} clips), {len(held)} held out: "
+                  + ", ".join(f"{k} {v:.3f} mm" for k, v in row.items()), flush=True)
+    mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
+    print(f"mean over {len(rows)} speakers: " + ", ".join(f"{k} {v:.3f} mm" for k, v in mean.items())
+          + f"; take vs exact {100 * (mean['take'] / mean['exact'] - 1):+.1f} %, take vs generalized "
+          f"{100 * (mean['take'] / mean['generalized'] - 1):+.1f} %")
+    if offset_errors:
+        print(f"offset estimate: mean |error| {1000 * np.mean(offset_errors):.1f} ms, worst {1000 * max(offset_errors):.1f} ms "
+              f"over {len(offset_errors)} takes (one frame = 33.3 ms)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
