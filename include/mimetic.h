@@ -506,6 +506,22 @@ MIMETIC_API mimetic_status mimetic_stream_pull_weights(mimetic_stream *stream, m
                                                        size_t capacity, mimetic_frame_info *info, float *out_residual);
 /* Forgets the previous frames (the warm start and the smoothing filter): call between utterances. */
 MIMETIC_API mimetic_status mimetic_retarget_reset(mimetic_retarget *retarget);
+/* A Live Link Face take (the CSV an iPhone's Live Link Face app records: Timecode, BlendShapeCount,
+ * the 52 ARKit columns, head and eye columns) with its audio, as the reference offsets of a
+ * mimetic_reference_clip: the take's weights resampled at the model's frames of the audio and mapped
+ * through `basis` (an ARKit basis in the model's topology, e.g. arkit52.safetensors). offset_s: the
+ * take's time at the audio's start (take time = audio time + offset); NULL estimates it by aligning
+ * the take with the model's own animation of the audio (within a few ms on simulated takes).
+ * `offsets` receives frames x info.output_size floats; if capacity is too small nothing is written,
+ * *out_frames says how many frames are needed and the call returns MIMETIC_ERROR_BUFFER_TOO_SMALL.
+ * Use the same audio and these offsets in a mimetic_reference_clip for mimetic_personalize. A
+ * malformed take (missing columns, non-increasing timecodes, NaN, a take that does not cover its
+ * audio) is MIMETIC_ERROR_INVALID_ARGUMENT with the row and column at fault. Allocates. */
+MIMETIC_API mimetic_status mimetic_reference_from_take(const mimetic_model *model, const mimetic_retarget *basis,
+                                                       const char *take_path, const float *audio, size_t n_samples,
+                                                       int32_t sample_rate, const double *offset_s, float *offsets,
+                                                       size_t capacity, size_t *out_frames, double *out_offset_s);
+
 /* The offsets K weights drive (B^T w, info.output_size floats): to preview or to bake. */
 MIMETIC_API mimetic_status mimetic_retarget_offsets(const mimetic_retarget *retarget, const float *weights, size_t n,
                                                     float *out, size_t capacity);

@@ -226,3 +226,38 @@ public func mimetic_retarget_offsets(_ r: OpaquePointer?, _ weights: UnsafePoint
     h.retarget.offsets(weights: weights, into: out)
     return MIMETIC_OK.code
 }
+
+@_cdecl("mimetic_reference_from_take")
+public func mimetic_reference_from_take(_ model: OpaquePointer?, _ basis: OpaquePointer?, _ path: UnsafePointer<CChar>?,
+                                        _ audio: UnsafePointer<Float>?, _ n: UInt, _ rate: Int32, _ offset: UnsafePointer<Double>?,
+                                        _ out: UnsafeMutablePointer<Float>?, _ capacity: UInt, _ outFrames: UnsafeMutablePointer<Int>?,
+                                        _ outOffset: UnsafeMutablePointer<Double>?) -> Int32 {
+    let function = "mimetic_reference_from_take"
+    guard let model else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "\(function): model is NULL") }
+    guard let basis else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "\(function): basis is NULL") }
+    guard let path else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "\(function): take_path is NULL") }
+    guard let audio else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "\(function): audio is NULL") }
+    return guarded {
+        let m = handle(model).model
+        let count = try CallerSize.count(n, "n_samples", function: "mimetic_reference_from_take")
+        if let offset, !offset.pointee.isFinite {
+            throw MimeticError.invalidArgument("\(function): *offset_s is \(offset.pointee)")
+        }
+        let frames = try m.frameCount(samples: count, sampleRate: Int(rate))
+        let needed = frames * m.outputSize
+        guard let out, CallerSize.capacity(capacity) >= needed else {
+            outFrames?.pointee = frames
+            throw MimeticError.bufferTooSmall("\(function): offsets holds \(capacity) floats; \(frames) frames of \(m.outputSize) need \(needed)")
+        }
+        let take = try LiveLinkTake(path: String(cString: path))
+        let (clip, used) = try m.referenceClip(take: take, audio: Array(UnsafeBufferPointer(start: audio, count: count)), sampleRate: Int(rate),
+                                               basis: retargetHandle(basis).retarget, offset: offset?.pointee)
+        guard clip.offsets.rows == frames else {
+            throw InternalFailure("\(function): the take gave \(clip.offsets.rows) frames; the audio makes \(frames)")
+        }
+        clip.offsets.data.withUnsafeBufferPointer { out.update(from: $0.baseAddress!, count: needed) }
+        outFrames?.pointee = frames
+        outOffset?.pointee = used
+        return MIMETIC_OK
+    }
+}

@@ -30,6 +30,33 @@ class ReferenceClip:
     audio: Any = None
     sample_rate: int = 16000
     bilabial_frames: Optional[Sequence[int]] = None
+    #: For a clip made from a Live Link take: the take's time at the audio's start, in seconds.
+    take_offset_s: Optional[float] = None
+
+    @classmethod
+    def from_livelink(cls, model: Model, take: Any, audio: Any, basis: Any, offset_s: Optional[float] = None) -> "ReferenceClip":
+        """A clip from a Live Link Face take (its CSV path) and its audio (a ``mimetic.Audio``):
+        the take's ARKit weights at the model's frames, through ``basis`` (a ``mimetic.Retarget``
+        of an ARKit basis in the model's topology) to offsets (``mimetic_reference_from_take``).
+        ``offset_s`` None: estimated by aligning the take with the model's own animation of the audio."""
+        from ._audio import Audio
+        from ._retarget import Retarget
+        if not isinstance(audio, Audio):
+            raise InvalidArgumentError("from_livelink: audio must be a mimetic.Audio (mimetic.load_wav)")
+        if not isinstance(basis, Retarget):
+            raise InvalidArgumentError("from_livelink: basis must be a mimetic.Retarget")
+        a32 = np.ascontiguousarray(audio.samples, dtype=np.float32)
+        frames = model.frame_count(a32.shape[0], audio.sample_rate)
+        out = np.empty((max(frames, 1), model.info.num_vertices, 3), dtype=np.float32)
+        made = ctypes.c_size_t()
+        used = ctypes.c_double()
+        given = None if offset_s is None else ctypes.byref(ctypes.c_double(float(offset_s)))
+        with basis._lock:
+            check(function("mimetic_reference_from_take")(model._require_open(), basis._require_open(), os.fsencode(take),
+                                                          float_ptr(a32), a32.shape[0], audio.sample_rate, given, float_ptr(out),
+                                                          frames * model.info.output_size, ctypes.byref(made), ctypes.byref(used)),
+                  "mimetic_reference_from_take")
+        return cls(offsets=out[:made.value], audio=a32, sample_rate=audio.sample_rate, take_offset_s=used.value)
 
 
 #: ``progress(stage, step, total_steps, training_loss, held_out_loss_or_None) -> bool`` (False cancels).

@@ -157,3 +157,41 @@ def test_closure_boost_firms_closures_only():
         assert (w1[:, close] >= w0[:, close] - 1e-7).all()
         with pytest.raises(mimetic.InvalidArgumentError, match="closure boost"):
             mimetic.Retarget(model, ARKIT, closure_boost=2.0)
+
+
+def _take_from(weights: np.ndarray, names, path, fps: int = 30, drop_rows: int = 0) -> None:
+    """A Live Link CSV of `weights` (the first `drop_rows` rows left out: the take starts late)."""
+    header = ["Timecode", "BlendShapeCount"] + [n[0].upper() + n[1:] for n in names]
+    with open(path, "w") as f:
+        f.write(",".join(header) + "\n")
+        for t in range(drop_rows, len(weights)):
+            s, fr = divmod(t, fps)
+            f.write(",".join([f"00:00:{s:02d}:{fr:02d}.000", str(len(names))] + [f"{v:.6f}" for v in weights[t]]) + "\n")
+
+
+def test_reference_from_a_live_link_take(tmp_path):
+    """A take of the model's own ARKit weights: the clip's offsets are those weights through the basis,
+    and a take that starts 4 frames late is found 133 ms late."""
+    with mimetic.Model(DEFAULT) as model, mimetic.Retarget(model, ARKIT) as arkit:
+        speech = mimetic.load_wav(SAMPLE)
+        weights, _ = arkit.apply(model.animate(speech))
+        _take_from(weights, arkit.names, tmp_path / "take.csv")
+        clip = mimetic.ReferenceClip.from_livelink(model, tmp_path / "take.csv", speech, arkit)
+        assert abs(clip.take_offset_s) < 0.004
+        np.testing.assert_allclose(clip.offsets[5:-5], arkit.offsets(weights)[5:-5], atol=2e-5)
+        late = tmp_path / "late.csv"
+        _take_from(weights, arkit.names, late, drop_rows=4)          # its first row is audio frame 4
+        clip = mimetic.ReferenceClip.from_livelink(model, late, speech, arkit)
+        assert clip.take_offset_s == pytest.approx(-4 / 30, abs=0.006)
+        given = mimetic.ReferenceClip.from_livelink(model, late, speech, arkit, offset_s=-4 / 30)
+        np.testing.assert_allclose(given.offsets[8:-5], arkit.offsets(weights)[8:-5], atol=2e-4)
+        persona = mimetic.Persona.personalize(model, [given], style_steps=5, basis_steps=0)
+        assert np.isfinite(persona.style).all()
+        bad = tmp_path / "bad.csv"
+        bad.write_text("Timecode,JawOpen\n00:00:00:00.000,0.1\n00:00:00:01.000,nan\n00:00:00:02.000,0.1\n")
+        with pytest.raises(mimetic.InvalidArgumentError, match="row 2"):
+            mimetic.ReferenceClip.from_livelink(model, bad, speech, arkit)
+        missing = tmp_path / "missing.csv"
+        _take_from(weights[:, :10], arkit.names[:10], missing)
+        with pytest.raises(mimetic.InvalidArgumentError, match="no column for jawOpen"):
+            mimetic.ReferenceClip.from_livelink(model, missing, speech, arkit)
