@@ -48,8 +48,9 @@ struct Personalize: ParsableCommand {
                     let wav = try readWAV(path: parts[1])
                     let (clip, used) = try m.referenceClip(take: LiveLinkTake(path: parts[0]), audio: wav.samples, sampleRate: wav.sampleRate,
                                                            basis: retarget, offset: takeOffsetMs.map { $0 / 1000 })
-                    FileHandle.standardError.write(Data(String(format: "%@: %d frames, audio-to-take offset %.0f ms%@\n", parts[0], clip.offsets.rows,
-                                                               1000 * used, takeOffsetMs == nil ? " (estimated)" : "").utf8))
+                    FileHandle.standardError.write(Data(String(format: "%@: %d frames, audio-to-take offset %.0f ms%@, %d lip closures\n", parts[0],
+                                                               clip.offsets.rows, 1000 * used, takeOffsetMs == nil ? " (estimated)" : "",
+                                                               clip.bilabialFrames.count).utf8))
                     clips.append(clip)
                 }
             }

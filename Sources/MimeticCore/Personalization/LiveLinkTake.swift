@@ -267,7 +267,40 @@ extension MimeticModel {
                 for t in 0..<frames { basis.offsets(weights: wp.baseAddress! + t * basis.count, into: o.baseAddress! + t * outputSize) }
             }
         }
-        return (ReferenceClip(audio: speech, offsets: offsets, bilabialFrames: []), shift)
+        return (ReferenceClip(audio: speech, offsets: offsets, bilabialFrames: closureEvents(offsets)), shift)
+    }
+
+    /// Frames of lip closures in reference offsets, from the motion alone: on models with inner-lip
+    /// pairs and a template, each run of frames whose mean pair distance is at most `gap` (0.5 mm,
+    /// the "lips close" threshold of the evaluation) gives one event, at the run's smallest opening.
+    /// Empty without lip pairs (the lip-contact weighting is then off for the clip).
+    public func closureEvents(_ offsets: Matrix, gap: Float = 0.0005) -> [Int] {
+        guard let pairs = lipPairs, let tpl = template, !pairs.upper.isEmpty else { return [] }
+        var events: [Int] = []
+        var runStart = -1, best = -1
+        var bestGap = Float.infinity
+        for t in 0...offsets.rows {
+            var g = Float.infinity
+            if t < offsets.rows {
+                var s: Float = 0
+                for (u, l) in zip(pairs.upper, pairs.lower) {
+                    let a = Int(u) * 3, b = Int(l) * 3, o = t * offsets.cols
+                    let dx = (tpl[a] + offsets.data[o + a]) - (tpl[b] + offsets.data[o + b])
+                    let dy = (tpl[a + 1] + offsets.data[o + a + 1]) - (tpl[b + 1] + offsets.data[o + b + 1])
+                    let dz = (tpl[a + 2] + offsets.data[o + a + 2]) - (tpl[b + 2] + offsets.data[o + b + 2])
+                    s += (dx * dx + dy * dy + dz * dz).squareRoot()
+                }
+                g = s / Float(pairs.upper.count)
+            }
+            if g <= gap {
+                if runStart < 0 { runStart = t; bestGap = .infinity }
+                if g < bestGap { bestGap = g; best = t }
+            } else if runStart >= 0 {
+                events.append(best)
+                runStart = -1
+            }
+        }
+        return events
     }
 }
 

@@ -41,6 +41,7 @@ def main(argv=None) -> int:
     model = mimetic.Model(a.model)
     rows = []
     offset_errors = []
+    event_counts = []
     with tempfile.TemporaryDirectory() as tmp:
         for speaker, stems in by_speaker.items():
             ref, held, seconds = [], [], 0.0
@@ -56,7 +57,9 @@ def main(argv=None) -> int:
                 clip = load_file(os.path.join(a.corpus, "clips", stem + ".safetensors"))
                 npy = os.path.join(tmp, stem + ".npy")
                 np.save(npy, (clip["weights"] @ basis).astype(np.float32))
-                exact_refs += ["--ref", f"{a.takes}/{stem}.wav:{npy}"]
+                events = os.path.join(tmp, stem + ".events.npy")
+                np.save(events, clip["bilabial_frames"].astype(np.float32))
+                exact_refs += ["--ref", f"{a.takes}/{stem}.wav:{npy}:{events}"]
                 take_refs += ["--ref-livelink", f"{a.takes}/{stem}.csv:{a.takes}/{stem}.wav"]
             personas = {}
             for kind, refs in (("exact", exact_refs), ("take", take_refs)):
@@ -68,9 +71,11 @@ def main(argv=None) -> int:
                     return 1
                 if kind == "take":
                     for line in r.stderr.splitlines():
-                        m = re.match(r"(.*/)?(s\d+_\d+)\.csv: \d+ frames, audio-to-take offset (-?\d+) ms", line)
+                        m = re.match(r"(.*/)?(s\d+_\d+)\.csv: \d+ frames, audio-to-take offset (-?\d+) ms.*, (\d+) lip closures", line)
                         if m:
                             offset_errors.append(abs(int(m.group(3)) / 1000 + truth_offsets[m.group(2)]))
+                            truth_events = len(load_file(os.path.join(a.corpus, "clips", m.group(2) + ".safetensors"))["bilabial_frames"])
+                            event_counts.append((int(m.group(4)), truth_events))
                 personas[kind] = mimetic.Persona.load(model, out)
             errors = {"generalized": [], "exact": [], "take": []}
             for stem in held:
@@ -91,6 +96,9 @@ def main(argv=None) -> int:
     if offset_errors:
         print(f"offset estimate: mean |error| {1000 * np.mean(offset_errors):.1f} ms, worst {1000 * max(offset_errors):.1f} ms "
               f"over {len(offset_errors)} takes (one frame = 33.3 ms)")
+    if event_counts:
+        found, truth = sum(e[0] for e in event_counts), sum(e[1] for e in event_counts)
+        print(f"lip closures found in the takes: {found}, in the corpus's m/b/p events: {truth}")
     return 0
 
 
