@@ -64,6 +64,19 @@ final class LiveLinkTakeTests: XCTestCase {
         XCTAssertNoThrow(try take.weights(names: ["jawOpen", "mouthFunnel"], fps: 30, frames: 5, offset: 0, missingAllowed: ["mouthFunnel"]))
     }
 
+    func testClosureEventsOfTheDefaultModelsOwnMotion() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let model = try MimeticModel(path: root.appendingPathComponent("models/default.safetensors").path)
+        let wav = try readWAV(path: root.appendingPathComponent("models/samples/bumblebees.wav").path)
+        let offsets = try model.animate(audio: model.speech(wav.samples, sampleRate: wav.sampleRate, name: "s"), style: .slot(0)).offsets
+        let events = model.closureEvents(offsets)
+        // "A pair of bumblebees buzzed past the open window.": 7 m/b/p events in the corpus (models/samples/README.md).
+        XCTAssertTrue((5...9).contains(events.count), "\(events)")
+        XCTAssertEqual(events, events.sorted())
+        XCTAssertTrue(model.closureEvents(Matrix(rows: 3, cols: model.outputSize, data: [Float](repeating: 0, count: 3 * model.outputSize))).isEmpty,
+                      "the neutral face is open")
+    }
+
     func testOffsetEstimateFindsAKnownShift() throws {
         // A smooth random curve, sampled at 30 fps as the "prediction" and at 60 fps 90 ms late as the take.
         func curve(_ t: Double) -> Float { Float(0.5 + 0.3 * sin(7 * t) * sin(2.3 * t + 1) + 0.1 * sin(19 * t)) }
