@@ -60,3 +60,42 @@ def test_takes_are_60_fps_and_start_late(tmp_path):
     expected = np.interp(offset + np.arange(len(body)) / 60, t, w[:, 0])
     assert np.abs(jaw - expected).max() < 0.06                               # jitter, 8 bits, dropouts
     assert (tmp_path / "takes" / "s001_0001.wav").exists()
+
+
+def test_personalize_cli_from_takes_imitator_and_mimic(tmp_path):
+    """`mimetic personalize --ref-livelink` on both families that personalise: a take of random weights
+    over a random basis in the fixture models' topology; malformed takes are refused by name."""
+    import subprocess
+    from test_cli import BIN
+    if BIN is None:
+        pytest.skip("no mimetic CLI")
+    fixtures = ROOT / "Tests" / "Fixtures"
+    hello = ROOT / "examples" / "audio" / "hello.wav"
+    rng = np.random.default_rng(5)
+    k, v = 5, 40
+    np.save(tmp_path / "basis.npy", (0.01 * rng.standard_normal((k, v, 3))).astype(np.float32))
+    header = ["Timecode", "BlendShapeCount"] + [f"Shape_{i}" for i in range(k)]
+    lines = [",".join(header)]
+    for r in range(int(6.2 * 60)):
+        s, f = divmod(r, 60)
+        lines.append(",".join([f"00:00:{s:02d}:{f:02d}.000", str(k)] + [f"{x:.4f}" for x in rng.uniform(0, 1, k)]))
+    (tmp_path / "take.csv").write_text("\n".join(lines) + "\n")
+    for model in ("imitator_style", "mimic_conv"):
+        out = tmp_path / f"{model}.persona.safetensors"
+        r = subprocess.run([BIN, "personalize", "--quiet", "--model", str(fixtures / f"{model}.model.safetensors"),
+                            "--ref-livelink", f"{tmp_path / 'take.csv'}:{hello}", "--basis", str(tmp_path / "basis.npy"),
+                            "--take-offset-ms", "0", "--style-steps", "3", "--basis-steps", "2", "--out", str(out)],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0 and out.exists(), r.stderr
+        assert "audio-to-take offset 0 ms" in r.stderr
+    (tmp_path / "bad.csv").write_text("\n".join(lines[:3] + [lines[1]] + lines[4:]) + "\n")   # time goes back
+    r = subprocess.run([BIN, "personalize", "--quiet", "--model", str(fixtures / "imitator_style.model.safetensors"),
+                        "--ref-livelink", f"{tmp_path / 'bad.csv'}:{hello}", "--basis", str(tmp_path / "basis.npy"),
+                        "--out", str(tmp_path / "x.safetensors")], capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0 and "not increasing at row 3" in r.stderr
+    short = "\n".join(lines[:60]) + "\n"                                                     # 1 s of a 5.9 s recording
+    (tmp_path / "short.csv").write_text(short)
+    r = subprocess.run([BIN, "personalize", "--quiet", "--model", str(fixtures / "imitator_style.model.safetensors"),
+                        "--ref-livelink", f"{tmp_path / 'short.csv'}:{hello}", "--basis", str(tmp_path / "basis.npy"),
+                        "--take-offset-ms", "0", "--out", str(tmp_path / "x.safetensors")], capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0 and "covers" in r.stderr
