@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _lib
-from ._core import check, check_int32, function, readable_bytes
+from ._core import check, check_int32, fs_path, function, readable_bytes
 from ._errors import InvalidArgumentError
 
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
@@ -63,14 +63,7 @@ def load_wav(path: PathLike, sample_rate: Optional[int] = None) -> Audio:
         InvalidAudioError: not a WAV file, or malformed, truncated or empty (the message says which).
         InvalidArgumentError: a bad path or sample rate.
     """
-    if path is None:
-        raise InvalidArgumentError("load_wav: path is None")
-    try:
-        fspath = os.fsencode(path)
-    except TypeError:
-        raise InvalidArgumentError(f"load_wav: path must be a str or os.PathLike, not {type(path).__name__}") from None
-    if b"\0" in fspath:
-        raise InvalidArgumentError("load_wav: path contains a NUL byte")
+    fspath = fs_path("load_wav", path)
     c = _lib.sized(_lib.AudioC)
     check(function("mimetic_wav_read")(fspath, _rate(sample_rate), ctypes.byref(c)), "mimetic_wav_read")
     return _take(c)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ctypes
+import os
 from typing import Any, Tuple
 
 import numpy as np
@@ -120,3 +121,17 @@ def writable_buffer(name: str, buf: Any) -> Tuple["ctypes.Array[ctypes.c_char]",
     n = mv.nbytes
     view = (ctypes.c_char * n).from_buffer(mv) if n > 0 else (ctypes.c_char * 0)()
     return view, n
+
+
+def fs_path(what: str, path: Any) -> bytes:
+    """``path`` (str, bytes or os.PathLike) as the bytes a C function takes, or InvalidArgumentError
+    naming ``what`` for None, a non-path or an embedded NUL."""
+    if path is None:
+        raise InvalidArgumentError(f"{what}: path is None")
+    try:
+        encoded = os.fsencode(path)
+    except TypeError:
+        raise InvalidArgumentError(f"{what}: path must be a str or os.PathLike, not {type(path).__name__}") from None
+    if b"\0" in encoded:
+        raise InvalidArgumentError(f"{what}: path contains a NUL byte")
+    return encoded

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _lib
-from ._core import check, check_int32, float_ptr, function, readable_bytes
+from ._core import check, check_int32, float_ptr, fs_path, function, readable_bytes
 from ._style import StyleArg, StyleCodeArg
 from ._enums import Family
 from ._errors import InternalError, InvalidArgumentError, WrongStateError
@@ -88,14 +88,7 @@ class Model:
             InvalidArgumentError: ``path`` is None or not a path.
         """
         self._init_state()
-        if path is None:
-            raise InvalidArgumentError("Model: path is None")
-        try:
-            fspath = os.fsencode(path)
-        except TypeError:
-            raise InvalidArgumentError(f"Model: path must be a str or os.PathLike, not {type(path).__name__}") from None
-        if b"\0" in fspath:
-            raise InvalidArgumentError("Model: path contains a NUL byte")
+        fspath = fs_path("Model", path)
         handle = _lib.c_model_p()
         status = _lib.lib.mimetic_model_load(fspath, ctypes.byref(handle))
         check(status, "mimetic_model_load")

@@ -10,7 +10,7 @@ from typing import Any, Callable, List, Optional, Sequence
 import numpy as np
 
 from . import _lib
-from ._core import check, float_ptr, function
+from ._core import check, float_ptr, fs_path, function
 from ._errors import InternalError, InvalidArgumentError
 from ._model import Model
 
@@ -52,7 +52,7 @@ class ReferenceClip:
         used = ctypes.c_double()
         given = None if offset_s is None else ctypes.byref(ctypes.c_double(float(offset_s)))
         with basis._lock:
-            check(function("mimetic_reference_from_take")(model._require_open(), basis._require_open(), os.fsencode(take),
+            check(function("mimetic_reference_from_take")(model._require_open(), basis._require_open(), fs_path("from_livelink", take),
                                                           float_ptr(a32), a32.shape[0], audio.sample_rate, given, float_ptr(out),
                                                           frames * model.info.output_size, ctypes.byref(made), ctypes.byref(used)),
                   "mimetic_reference_from_take")

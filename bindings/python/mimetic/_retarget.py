@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _lib
-from ._core import check, check_int32, float_ptr, float_vector, function
+from ._core import check, check_int32, float_ptr, float_vector, fs_path, function
 from ._errors import InternalError, InvalidArgumentError
 from ._model import Model
 
@@ -56,7 +56,7 @@ class Retarget:
         if (path is None) == (basis is None):
             raise InvalidArgumentError("Retarget: give a basis file path, or basis= and names=")
         if path is not None:
-            check(function("mimetic_retarget_load")(mh, os.fsencode(path), ctypes.byref(params), ctypes.byref(out)),
+            check(function("mimetic_retarget_load")(mh, fs_path("Retarget", path), ctypes.byref(params), ctypes.byref(out)),
                   "mimetic_retarget_load")
         else:
             if names is None:
