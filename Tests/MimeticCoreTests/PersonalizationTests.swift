@@ -85,6 +85,32 @@ final class PersonalizationTests: XCTestCase {
         XCTAssertEqual(persona.modelFingerprint, model.fingerprint)
     }
 
+    /// `start: .best` starts from whichever of the mean style and the slots fits the reference best
+    /// (here the reference is slot 2's own motion), and the provenance says where it started and
+    /// whether the held-out clip improved.
+    func testBestStartAndTheProvenanceOfARunThatCannotImprove() throws {
+        let model = try MimeticModel(path: Fixtures.path("imitator_zeros.model.safetensors"))
+        let (e, _) = try Fixtures.tensors("imitator_zeros.expected.safetensors")
+        let audio = e["audio"]!.data
+        let half = audio.count / 2
+        let clips = try [Array(audio[0..<half]), Array(audio[half...])].map {
+            ReferenceClip(audio: $0, offsets: try model.animate(audio: $0, style: .slot(2)).offsets)
+        }
+        var options = AdaptationOptions()
+        options.start = .best
+        options.styleSteps = 20
+        options.basisSteps = 0
+        let persona = try ImitatorAdaptation.adapt(model: model, clips: clips, options: options)
+        XCTAssertTrue(persona.provenance["initial_style"]!.hasPrefix("slot 2"), persona.provenance["initial_style"]!)
+        // Starting at the exact answer, no step can improve the held-out clip: the persona says so.
+        XCTAssertTrue(persona.provenance["held_out_change"]!.hasPrefix("none"), persona.provenance["held_out_change"]!)
+        XCTAssertEqual(persona.style, try model.styleVector(.slot(2)))
+        options.start = .mean
+        let fromMean = try ImitatorAdaptation.adapt(model: model, clips: clips, options: options)
+        XCTAssertTrue(fromMean.provenance["initial_style"]!.hasPrefix("mean"))
+        XCTAssertTrue(fromMean.provenance["held_out_change"]!.hasSuffix("%"), fromMean.provenance["held_out_change"]!)
+    }
+
     /// Models trained on metres have a motion basis of O(1e-3) and losses of O(1e-6): adaptation must
     /// work as well there as in the fixture's O(1) units (Adam's step and epsilon are absolute, so a
     /// raw 1e-3 step on such a basis wrecked stage 2, which early stopping then silently undid).

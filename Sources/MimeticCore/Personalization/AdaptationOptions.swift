@@ -18,7 +18,19 @@ public struct AdaptationOptions: Sendable {
     /// Evaluations (every `evaluateEvery` steps) without improvement before a stage stops.
     public var patience = 5
     public var evaluateEvery = 10
-    /// The style to start from (nil: slot 0 of the model, as Imitator starts from a training subject).
+    /// The style to start from; nil: `start` decides.
     public var initialStyle: [Float]? = nil
+    /// Where stage 1 starts when `initialStyle` is nil.
+    public enum Start: String, Sendable {
+        /// Slot 0 of the model (Imitator's choice: one training subject).
+        case slot0
+        /// The mean of the model's style slots.
+        case mean
+        /// The best on the reference itself: the mean or any slot, whichever fits all the reference
+        /// clips best with the generalized basis (needs a style-agnostic viseme decoder, start token
+        /// "zeros"; otherwise the mean).
+        case best
+    }
+    public var start: Start = .slot0
     public init() {}
 }

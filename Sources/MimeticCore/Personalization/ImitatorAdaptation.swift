@@ -11,7 +11,17 @@ public enum ImitatorAdaptation {
         }
         guard !clips.isEmpty else { throw MimeticError.invalidArgument("no reference clips") }
         let d = model.config.decoder.d_model, D = model.outputSize
-        let start = try options.initialStyle.map { try model.styleVector(.code($0)) } ?? model.styleVector(.slot(0))
+        let slots = try (0..<max(model.styleNames.count, 1)).map { try model.styleVector(.slot($0)) }
+        let meanStyle = (0..<d).map { i in slots.reduce(0) { $0 + $1[i] } / Float(slots.count) }
+        var start: [Float]
+        var startName: String
+        if let given = options.initialStyle {
+            start = try model.styleVector(.code(given)); startName = "given"
+        } else if options.start == .slot0 {
+            start = slots[0]; startName = "slot 0"
+        } else {
+            start = meanStyle; startName = "mean of the \(slots.count) slots"
+        }
         let started = MonotonicClock.nanoseconds()
         // Viseme features once per clip (frozen), aligned with the reference frames.
         var prepared: [AdaptationObjective.Clip] = []
@@ -51,10 +61,25 @@ public enum ImitatorAdaptation {
             objective.lipPairs = zip(pairs.upper, pairs.lower).map { (Int($0), Int($1)) }
         }
 
-        var style = start
         var weight = head.motionOut.weight.toArray().map { $0 / sigma }
         var bias = head.motionOut.bias!.toArray().map { $0 / sigma }
         let originalWeight = weight, originalBias = bias
+        // The best generic point on the reference itself: with a style-agnostic viseme decoder the
+        // visemes above serve every candidate style, so each is one evaluation of the motion head.
+        if options.initialStyle == nil, options.start == .best, model.config.imitator?.start_token == .zeros {
+            func fit(_ s: [Float]) -> Double {
+                weight.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
+                    objective.evaluate(prepared, style: s, weight: wp.baseAddress!, bias: bp.baseAddress!, gradients: false, basisGradients: false).loss
+                } }
+            }
+            var bestLoss = fit(meanStyle)
+            for (i, s) in slots.enumerated() where slots.count > 1 {
+                let l = fit(s)
+                if l < bestLoss { bestLoss = l; start = s; startName = "slot \(i) (best of the mean and the \(slots.count) slots on the reference)" }
+            }
+            if startName.hasPrefix("mean") { startName += " (best of the mean and the slots on the reference)" }
+        }
+        var style = start
         let total = options.styleSteps + options.basisSteps
         var stepsDone = 0
         var cancelled = false
@@ -65,6 +90,7 @@ public enum ImitatorAdaptation {
             } }
         }
 
+        let startHeldOut = heldOutLoss()
         for stage in 1...2 {
             let steps = stage == 1 ? options.styleSteps : options.basisSteps
             guard steps > 0, !cancelled else { continue }
@@ -99,6 +125,7 @@ public enum ImitatorAdaptation {
             (style, weight, bias) = (best.style, best.weight, best.bias)
         }
         if cancelled { throw MimeticError.cancelled }
+        let finalHeldOut = heldOutLoss()
         let basisChanged = options.basisSteps > 0
         try MimeticModel.checkFinite(style, "adapted style")
         if basisChanged {
@@ -114,7 +141,11 @@ public enum ImitatorAdaptation {
                          "lip_contact_weight": "\(options.lipContactWeight)",
                          "lip_closure_weight": objective.lipPairs.isEmpty ? "0 (the model has no lip_pairs)" : "\(options.lipClosureWeight)",
                          "reference_seconds": formatted("%.2f", clips.reduce(0.0) { $0 + Double($1.audio.count) / 16000 }),
-                         "held_out_loss": formatted("%.6g", heldOutLoss() * lossUnit),
+                         "held_out_loss": formatted("%.6g", finalHeldOut * lossUnit),
+                         "initial_style": startName,
+                         "held_out_change": finalHeldOut < startHeldOut
+                             ? formatted("%.1f %%", 100 * (finalHeldOut / startHeldOut - 1))
+                             : "none: no step improved the held-out clip, so the persona is the starting style (give more or longer clips, or another held-out clip)",
                          "seconds": formatted("%.2f", MonotonicClock.seconds(since: started))])
     }
 }

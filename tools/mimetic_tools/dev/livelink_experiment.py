@@ -30,6 +30,8 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default="models/default.safetensors")
     ap.add_argument("--cli", default=".build/release/mimetic")
     ap.add_argument("--reference-seconds", type=float, default=10.0)
+    ap.add_argument("--start", default=None, help="passed to mimetic personalize --start (best, mean, slot0)")
+    ap.add_argument("--exact-only", action="store_true", help="skip the takes (the personalization baseline alone)")
     a = ap.parse_args(argv)
     import mimetic
     rig = load_file(os.path.join(a.corpus, "rig.safetensors"))
@@ -62,10 +64,11 @@ def main(argv=None) -> int:
                 exact_refs += ["--ref", f"{a.takes}/{stem}.wav:{npy}:{events}"]
                 take_refs += ["--ref-livelink", f"{a.takes}/{stem}.csv:{a.takes}/{stem}.wav"]
             personas = {}
-            for kind, refs in (("exact", exact_refs), ("take", take_refs)):
+            for kind, refs in (("exact", exact_refs),) + ((("take", take_refs),) if not a.exact_only else ()):
                 out = os.path.join(tmp, f"{speaker}_{kind}.persona.safetensors")
+                extra = ["--start", a.start] if a.start else []
                 r = subprocess.run([a.cli, "personalize", "--quiet", "--model", a.model, "--ref-kind", "offsets", *refs,
-                                    "--out", out], capture_output=True, text=True)
+                                    *extra, "--out", out], capture_output=True, text=True)
                 if r.returncode != 0:
                     print(r.stderr, file=sys.stderr)
                     return 1
@@ -77,12 +80,18 @@ def main(argv=None) -> int:
                             truth_events = len(load_file(os.path.join(a.corpus, "clips", m.group(2) + ".safetensors"))["bilabial_frames"])
                             event_counts.append((int(m.group(4)), truth_events))
                 personas[kind] = mimetic.Persona.load(model, out)
-            errors = {"generalized": [], "exact": [], "take": []}
+            errors = {"generalized": [], "mean style": [], "exact": []}
+            if not a.exact_only:
+                errors["take"] = []
+            mean_weights = np.full(model.info.num_styles, 1 / model.info.num_styles, np.float32)
             for stem in held:
                 clip = load_file(os.path.join(a.corpus, "clips", stem + ".safetensors"))
                 truth = (clip["weights"] @ basis).reshape(-1, model.info.num_vertices, 3)
                 for kind in errors:
-                    frames = model.animate(clip["audio"], 16000, persona=personas.get(kind))
+                    if kind == "mean style":
+                        frames = model.animate(clip["audio"], 16000, style=mean_weights)
+                    else:
+                        frames = model.animate(clip["audio"], 16000, persona=personas.get(kind))
                     n = min(len(frames), len(truth))
                     errors[kind].append(float(np.mean(np.linalg.norm(frames[:n] - truth[:n], axis=2))) * 1000)
             row = {k: float(np.mean(v)) for k, v in errors.items()}
@@ -91,8 +100,11 @@ def main(argv=None) -> int:
                   + ", ".join(f"{k} {v:.3f} mm" for k, v in row.items()), flush=True)
     mean = {k: float(np.mean([r[k] for r in rows])) for k in rows[0]}
     print(f"mean over {len(rows)} speakers: " + ", ".join(f"{k} {v:.3f} mm" for k, v in mean.items())
-          + f"; take vs exact {100 * (mean['take'] / mean['exact'] - 1):+.1f} %, take vs generalized "
-          f"{100 * (mean['take'] / mean['generalized'] - 1):+.1f} %")
+          + f"; exact vs mean style {100 * (mean['exact'] / mean['mean style'] - 1):+.1f} %"
+          + (f"; take vs exact {100 * (mean['take'] / mean['exact'] - 1):+.1f} %, take vs generalized "
+             f"{100 * (mean['take'] / mean['generalized'] - 1):+.1f} %" if "take" in mean else ""))
+    worse = [i for i, r in enumerate(rows) if r["exact"] >= r["mean style"]]
+    print(f"speakers where the adaptation did not beat the mean style: {len(worse)} of {len(rows)}")
     if offset_errors:
         print(f"offset estimate: mean |error| {1000 * np.mean(offset_errors):.1f} ms, worst {1000 * max(offset_errors):.1f} ms "
               f"over {len(offset_errors)} takes (one frame = 33.3 ms)")
