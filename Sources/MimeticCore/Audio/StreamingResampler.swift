@@ -77,6 +77,14 @@ public struct StreamingResampler: Sendable {
         (count * upFactor + downFactor - 1) / downFactor
     }
 
+    /// ceil(count·outputRate / inputRate): the samples a whole signal of `count` becomes (what
+    /// `resample(_:from:to:)` returns), without building a resampler.
+    public static func outputCount(forInput count: Int, inputRate: Int, outputRate: Int) -> Int {
+        let divisor = greatestCommonDivisor(inputRate, outputRate)
+        let up = outputRate / divisor, down = inputRate / divisor
+        return (count * up + down - 1) / down
+    }
+
     /// Exactly how many samples `flush` will write now.
     public var pendingOutputCount: Int {
         (inputCount * upFactor + downFactor - 1) / downFactor - outputCount

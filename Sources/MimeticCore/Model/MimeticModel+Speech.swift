@@ -23,16 +23,8 @@ extension MimeticModel {
     /// (0 when they are too short for one frame), without touching the audio.
     public func frameCount(samples n: Int, sampleRate: Int) throws -> Int {
         try Self.checkSampleRate(sampleRate, name: "frame count")
-        let converted = Self.resampledCount(n, from: sampleRate, to: config.sample_rate)
+        let converted = StreamingResampler.outputCount(forInput: n, inputRate: sampleRate, outputRate: config.sample_rate)
         return converted < minimumSamples ? 0 : frameCount(samples: converted)
-    }
-
-    /// ceil(n · to / from): how many samples `resample` makes of `n`.
-    public static func resampledCount(_ n: Int, from: Int, to: Int) -> Int {
-        if from == to { return n }
-        let g = gcd(from, to)
-        let up = to / g, down = from / g
-        return (n * up + down - 1) / down
     }
 
     static func checkSampleRate(_ rate: Int, name: String) throws {
@@ -40,6 +32,4 @@ extension MimeticModel {
             throw MimeticError.invalidAudio("\(name): sample rate \(rate) Hz is outside the supported \(StreamingResampler.supportedRates.lowerBound)...\(StreamingResampler.supportedRates.upperBound) Hz")
         }
     }
-
-    private static func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
 }
