@@ -55,7 +55,6 @@ public func mimetic_animate(_ model: OpaquePointer?, _ samples: UnsafePointer<Fl
         let speech = try m.speech(Array(UnsafeBufferPointer(start: samples, count: count)), sampleRate: rate, name: function)
         let animation: Animation
         if let persona = style.persona {
-            _ = try style.vector(for: m, function: function)   // the fingerprint check
             animation = try m.animate(audio: speech, persona: persona.persona)
         } else {
             animation = try m.animate(audio: speech, style: .code(try style.vector(for: m, function: function)))

@@ -24,12 +24,8 @@ struct StyleChoice {
         guard slot >= -1 else {
             throw MimeticError.invalidArgument("\(function): style_slot \(slot) is out of range (a slot index, or -1 for style_weights/style_code)")
         }
-        if let persona {
-            guard persona.persona.modelFingerprint == model.fingerprint else {
-                throw MimeticError.invalidArgument("\(function): the persona was made for model \(persona.persona.modelFingerprint), not this one (\(model.fingerprint))")
-            }
-            return persona.persona.style
-        }
+        // A persona's model is checked where it is used (animate(audio:persona:), setPersona).
+        if let persona { return persona.persona.style }
         if slot >= 0 { return try model.styleVector(.slot(Int(slot))) }
         if let weights { return try model.styleVector(.weights(Array(weights))) }
         if let code { return try model.styleVector(.code(Array(code))) }
