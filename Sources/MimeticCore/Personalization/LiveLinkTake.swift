@@ -169,62 +169,12 @@ public struct LiveLinkTake: Sendable {
         }
         return best
     }
-
-    /// The lag (seconds, to add to the audio's times to find the take's) that best aligns the
-    /// mouth's opening in the take (its jawOpen column) with the audio's loudness, within ±maxLag:
-    /// the peak of the normalised cross-correlation of the two envelopes at 100 Hz.
-    public func estimateOffset(audio: [Float], sampleRate: Int, maxLag: Double = 0.5) -> Double? {
-        guard let jaw = columns.firstIndex(where: { $0.lowercased() == "jawopen" }) else { return nil }
-        let rate = 100.0
-        let n = Int(duration * rate)
-        guard n > 20 else { return nil }
-        // The take's jawOpen at 100 Hz.
-        var mouth = [Double](repeating: 0, count: n)
-        var row = 0
-        for k in 0..<n {
-            let t = Double(k) / rate
-            while row + 1 < rows && times[row + 1] <= t { row += 1 }
-            mouth[k] = Double(values[row * columns.count + jaw])
-        }
-        // The audio's RMS in 10 ms hops (20 ms windows).
-        let hop = sampleRate / 100, window = 2 * hop
-        let m = audio.count / hop
-        guard m > 20 else { return nil }
-        var loud = [Double](repeating: 0, count: m)
-        for k in 0..<m {
-            var s = 0.0
-            let start = k * hop, end = min(start + window, audio.count)
-            for i in start..<end { s += Double(audio[i]) * Double(audio[i]) }
-            loud[k] = (s / Double(max(end - start, 1))).squareRoot()
-        }
-        func normalised(_ x: [Double]) -> [Double] {
-            let mean = x.reduce(0, +) / Double(x.count)
-            let sd = (x.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(x.count)).squareRoot()
-            return x.map { sd > 0 ? ($0 - mean) / sd : 0 }
-        }
-        let a = normalised(loud), b = normalised(mouth)
-        let maxShift = Int(maxLag * rate)
-        var best = 0, bestScore = -Double.infinity
-        for lag in -maxShift...maxShift {
-            var s = 0.0, count = 0
-            for k in 0..<a.count {
-                let j = k + lag
-                guard j >= 0, j < b.count else { continue }
-                s += a[k] * b[j]
-                count += 1
-            }
-            guard count > a.count / 2 else { continue }
-            let score = s / Double(count)
-            if score > bestScore { bestScore = score; best = lag }
-        }
-        return Double(best) / rate
-    }
 }
 
 extension MimeticModel {
     /// A reference clip from a Live Link Face take and its audio: the take's weights resampled at
-    /// the model's frames (shifted by `offset`, or by the estimate from the mouth and the audio when
-    /// nil) and mapped through `basis` (an ARKit basis in this model's topology) to offsets. Returns
+    /// the model's frames (shifted by `offset`, or when nil by the shift that best matches the
+    /// model's own animation of the audio; 0 if that animation does not move) and mapped through `basis` (an ARKit basis in this model's topology) to offsets. Returns
     /// the clip and the offset used.
     public func referenceClip(take: LiveLinkTake, audio: [Float], sampleRate: Int, basis: Retarget,
                               offset: Double? = nil) throws -> (ReferenceClip, Double) {
@@ -237,19 +187,11 @@ extension MimeticModel {
         var shift = offset ?? 0
         if offset == nil {
             // The model's own animation of the take's audio, fitted to the basis, is the face the
-            // take should match: align the take to it (a loudness envelope is the fallback).
-            let predicted = try animate(audio: speech, style: .slot(0)).offsets
+            // take should match: align the take to it. (Aligning the jaw with the audio's loudness
+            // was tried first: 87 ms off on average, 537 ms at worst; docs/personalization.md.)
             var state = basis.makeState()
-            var w = [Float](repeating: 0, count: predicted.rows * basis.count)
-            predicted.data.withUnsafeBufferPointer { x in
-                w.withUnsafeMutableBufferPointer { wp in
-                    for t in 0..<predicted.rows {
-                        basis.solve(offsets: x.baseAddress! + t * predicted.cols, into: wp.baseAddress! + t * basis.count, state: &state)
-                    }
-                }
-            }
-            shift = take.estimateOffset(predicted: w, names: basis.names, fps: config.fps)
-                ?? take.estimateOffset(audio: speech, sampleRate: config.sample_rate) ?? 0
+            let predicted = basis.solve(frames: try animate(audio: speech, style: .slot(0)).offsets, state: &state).weights
+            shift = take.estimateOffset(predicted: predicted, names: basis.names, fps: config.fps) ?? 0
         }
         guard abs(shift) < take.duration else {
             throw MimeticError.invalidArgument("an offset of \(shift) s leaves no overlap with the \(take.duration) s take")

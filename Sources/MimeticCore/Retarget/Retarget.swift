@@ -192,6 +192,22 @@ public final class Retarget: @unchecked Sendable {
         return (runs, starts)
     }
 
+    /// Fits every frame (row) of `offsets` in order, the warm start and smoothing carrying from one
+    /// to the next: weights frames × count, and each frame's residual.
+    public func solve(frames offsets: Matrix, state: inout RetargetState) -> (weights: [Float], residuals: [Float]) {
+        let k = count
+        var w = [Float](repeating: 0, count: offsets.rows * k)
+        var e = [Float](repeating: 0, count: offsets.rows)
+        offsets.data.withUnsafeBufferPointer { x in
+            w.withUnsafeMutableBufferPointer { wp in
+                for t in 0..<offsets.rows {
+                    e[t] = solve(offsets: x.baseAddress! + t * offsets.cols, into: wp.baseAddress! + t * k, state: &state)
+                }
+            }
+        }
+        return (w, e)
+    }
+
     /// Σ a[c]·x[c] in double throughout (the normal matrix, once).
     static func exactDot(_ a: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ n: Int) -> Double {
         var s = 0.0

@@ -16,18 +16,7 @@ struct WeightTrack {
         names = retarget.names
         self.fps = fps
         var state = retarget.makeState()
-        let k = retarget.count
-        var w = [Float](repeating: 0, count: offsets.rows * k)
-        var e = [Float](repeating: 0, count: offsets.rows)
-        offsets.data.withUnsafeBufferPointer { x in
-            w.withUnsafeMutableBufferPointer { wp in
-                for t in 0..<offsets.rows {
-                    e[t] = retarget.solve(offsets: x.baseAddress! + t * offsets.cols, into: wp.baseAddress! + t * k, state: &state)
-                }
-            }
-        }
-        weights = w
-        residuals = e
+        (weights, residuals) = retarget.solve(frames: offsets, state: &state)
     }
 
     /// The energy-weighted relative residual of the whole track against `offsets`.
