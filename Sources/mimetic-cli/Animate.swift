@@ -49,27 +49,15 @@ struct Animate: ParsableCommand {
 
     /// The retarget --weights names (or the ARKit basis next to the model when `required`).
     func retarget(for m: MimeticModel, required: Bool) throws -> Retarget? {
-        var path = weights
-        if path == nil && required { path = "arkit" }
-        guard var p = path else { return nil }
-        if p == "arkit" {
-            let dir = model.contains("/") ? String(model[..<model.lastIndex(of: "/")!]) : "."
-            p = dir + "/arkit52.safetensors"
-            guard FileManager.default.fileExists(atPath: p) else {
-                throw MimeticError.invalidArgument("--weights arkit looks for arkit52.safetensors next to the model (\(p)): there is none; pass a basis file in the model's topology")
-            }
-        }
-        var controls = RetargetControls(count: 0)
+        guard let name = weights ?? (required ? "arkit" : nil) else { return nil }
+        let path = name == "arkit" ? try arkitBasisPath(nextTo: model, option: "--weights arkit") : name
+        let plain = try Retarget(path: path, outputSize: m.outputSize)
+        var controls = RetargetControls(count: plain.count)
         controls.strength = strength
         controls.smoothingMs = smoothingMs
+        controls.closureBoost = closureBoost
         controls.fps = Float(m.config.fps)
-        let plain = try Retarget(path: p, outputSize: m.outputSize)
-        var sized = RetargetControls(count: plain.count)
-        sized.strength = controls.strength
-        sized.smoothingMs = controls.smoothingMs
-        sized.closureBoost = closureBoost
-        sized.fps = controls.fps
-        return try Retarget(plain, controls: sized)
+        return try Retarget(plain, controls: controls)
     }
 
     func run() throws {

@@ -34,6 +34,16 @@ func loadSpeech(_ path: String, for model: MimeticModel) throws -> [Float] {
     return try model.speech(wav.samples, sampleRate: wav.sampleRate, name: path)
 }
 
+/// The ARKit-52 basis shipped beside a model (models/arkit52.safetensors next to models/default.safetensors).
+func arkitBasisPath(nextTo modelPath: String, option: String) throws -> String {
+    let dir = modelPath.contains("/") ? String(modelPath[..<modelPath.lastIndex(of: "/")!]) : "."
+    let path = dir + "/arkit52.safetensors"
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw MimeticError.invalidArgument("\(option) looks for arkit52.safetensors next to the model (\(path)): there is none; pass a basis file in the model's topology")
+    }
+    return path
+}
+
 /// `--threads` checked before it reaches OpenBLAS.
 func applyThreads(_ n: Int?) throws {
     guard let n else { return }

@@ -42,9 +42,8 @@ struct Personalize: ParsableCommand {
             guard !refs.isEmpty || !takes.isEmpty else { throw MimeticError.invalidArgument("give at least one --ref or --ref-livelink") }
             var clips: [ReferenceClip] = []
             if !takes.isEmpty {
-                let dir = model.contains("/") ? String(model[..<model.lastIndex(of: "/")!]) : "."
-                let basisPath = basis ?? dir + "/arkit52.safetensors"
-                let retarget = try Retarget(path: basisPath, outputSize: m.outputSize)
+                let retarget = try Retarget(path: try basis ?? arkitBasisPath(nextTo: model, option: "--ref-livelink without --basis"),
+                                            outputSize: m.outputSize)
                 for take in takes {
                     let parts = take.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
                     guard parts.count == 2 else { throw MimeticError.invalidArgument("--ref-livelink '\(take)': expected TAKE.csv:AUDIO.wav") }
