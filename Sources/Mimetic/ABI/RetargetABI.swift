@@ -40,19 +40,28 @@ private func defaultRetargetParams() -> mimetic_retarget_params {
     return p
 }
 
-/// The caller's params (or the defaults), as the ridge and the controls for `model`'s fps.
-private func readParams(_ raw: UnsafePointer<mimetic_retarget_params>?, count: Int, fps: Int, function: String) throws -> (Double, RetargetControls) {
-    let p = try raw.map { try VersionedStruct.read(UnsafeRawPointer($0), defaults: defaultRetargetParams(), function: function,
+/// The caller's params (or the defaults), checked: the ridge here, the controls by `controls(for:)`.
+private struct RetargetParams {
+    let raw: mimetic_retarget_params
+    var ridge: Double { Double(raw.ridge) }
+
+    init(_ p: UnsafePointer<mimetic_retarget_params>?, function: String) throws {
+        raw = try p.map { try VersionedStruct.read(UnsafeRawPointer($0), defaults: defaultRetargetParams(), function: function,
                                                     hint: "initialise params with mimetic_retarget_params_init") } ?? defaultRetargetParams()
-    guard p.ridge.isFinite, (0...1).contains(p.ridge) else {
-        throw MimeticError.invalidArgument("\(function): params->ridge \(p.ridge) is outside 0...1")
+        guard raw.ridge.isFinite, (0...1).contains(raw.ridge) else {
+            throw MimeticError.invalidArgument("\(function): params->ridge \(raw.ridge) is outside 0...1")
+        }
     }
-    var controls = RetargetControls(count: count)
-    controls.strength = p.strength
-    controls.smoothingMs = p.smoothing_ms
-    controls.closureBoost = p.closure_boost
-    controls.fps = Float(fps)
-    return (Double(p.ridge), controls)
+
+    /// The controls these params ask for, made ready for `retarget` at `model`'s frame rate.
+    func controls(for retarget: Retarget, model: MimeticModel) throws -> RetargetControls {
+        var c = RetargetControls(count: retarget.count)
+        c.strength = raw.strength
+        c.smoothingMs = raw.smoothing_ms
+        c.closureBoost = raw.closure_boost
+        c.fps = Float(model.config.fps)
+        return try retarget.prepared(c)
+    }
 }
 
 @_cdecl("mimetic_retarget_params_init")
@@ -70,11 +79,9 @@ public func mimetic_retarget_load(_ model: OpaquePointer?, _ path: UnsafePointer
     guard let path else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "\(function): path is NULL") }
     return guarded {
         let m = handle(model).model
-        // The count is needed for the controls before the file is read: read it, then size them.
-        let (ridge, _) = try readParams(params, count: 0, fps: m.config.fps, function: function)
-        let plain = try Retarget(path: String(cString: path), outputSize: m.outputSize, relativeRidge: ridge)
-        let (_, controls) = try readParams(params, count: plain.count, fps: m.config.fps, function: function)
-        publish(RetargetHandle(plain, controls: try plain.prepared(controls)), out)
+        let p = try RetargetParams(params, function: function)
+        let r = try Retarget(path: String(cString: path), outputSize: m.outputSize, relativeRidge: p.ridge)
+        publish(RetargetHandle(r, controls: try p.controls(for: r, model: m)), out)
         return MIMETIC_OK
     }
 }
@@ -99,11 +106,11 @@ public func mimetic_retarget_create(_ model: OpaquePointer?, _ basis: UnsafePoin
             guard let n = names[i] else { throw MimeticError.invalidArgument("\(function): names[\(i)] is NULL") }
             list.append(String(cString: n))
         }
-        let (ridge, controls) = try readParams(params, count: count, fps: m.config.fps, function: function)
+        let p = try RetargetParams(params, function: function)
         let r = try Retarget(basis: Array(UnsafeBufferPointer(start: basis, count: count * m.outputSize)), names: list,
                              outputSize: m.outputSize, lower: lower.map { Array(UnsafeBufferPointer(start: $0, count: count)) },
-                             upper: upper.map { Array(UnsafeBufferPointer(start: $0, count: count)) }, relativeRidge: ridge)
-        publish(RetargetHandle(r, controls: try r.prepared(controls)), out)
+                             upper: upper.map { Array(UnsafeBufferPointer(start: $0, count: count)) }, relativeRidge: p.ridge)
+        publish(RetargetHandle(r, controls: try p.controls(for: r, model: m)), out)
         return MIMETIC_OK
     }
 }
