@@ -123,6 +123,28 @@ final class ModelFileTests: XCTestCase {
         expectInvalidModel(assemble(h, d), containing: "num_heads")
     }
 
+    /// The fuzzer's finding: a real-time encoder whose downsampling kernel (6) is shorter than its
+    /// stride (`subframes` edited from 3 to 8) loaded, ran offline, and trapped in a stream, which
+    /// consumed more input rows than it held. It is refused at load now.
+    func testRealtimeDownKernelShorterThanStride() throws {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("realtime_imitator.model.safetensors"))))
+        var (h, d) = parts(bytes)
+        var meta = h["__metadata__"] as! [String: String]
+        var config = try JSONSerialization.jsonObject(with: Data(meta["mimetic.config"]!.utf8)) as! [String: Any]
+        var enc = config["encoder"] as! [String: Any]
+        XCTAssertEqual(enc["down_kernel"] as? Int, 6)
+        enc["subframes"] = 6   // equal: still a valid model
+        config["encoder"] = enc
+        meta["mimetic.config"] = String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)
+        h["__metadata__"] = meta
+        XCTAssertNoThrow(try load(assemble(h, d)))
+        enc["subframes"] = 8
+        config["encoder"] = enc
+        meta["mimetic.config"] = String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)
+        h["__metadata__"] = meta
+        expectInvalidModel(assemble(h, d), containing: "encoder.down_kernel (6) must be at least encoder.subframes (8)")
+    }
+
     func testMissingTensor() throws {
         var (h, d) = parts(try fixtureBytes())
         h.removeValue(forKey: "motion_out.weight")

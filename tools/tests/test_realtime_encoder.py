@@ -189,6 +189,12 @@ def test_export_errors(tmp_path):
            "encoder": CONFIGS["general"].to_config(), "alignment": {"mode": "interpolate", "frames_offset": 0}}
     with pytest.raises(cv.ConversionError, match="native"):
         cv.validate_config({**bad, "decoder": {}, "styles": {"names": ["a"]}, "imitator": {}})
+    # A downsampling kernel shorter than its stride (subframes) skips mel frames: refused, as the runtime does.
+    short = {**CONFIGS["general"].to_config(), "down_kernel": 2}
+    short["subframes"] = 3
+    with pytest.raises(cv.ConversionError, match="down_kernel 2 is less than encoder.subframes 3"):
+        cv.validate_config({**bad, "encoder": short, "alignment": {"mode": "native", "frames_offset": 0},
+                            "decoder": {}, "styles": {"names": ["a"]}, "imitator": {}})
 
 
 def _mimetic_binary():

@@ -43,6 +43,11 @@ extension ModelConfig {
         guard (1...256).contains(r.down_kernel), (0..<r.down_kernel).contains(r.down_lookahead) else {
             throw fail("encoder.down_kernel must be in 1...256 and down_lookahead in 0..<down_kernel")
         }
+        // The downsampling conv's stride is `subframes`: a shorter kernel would never read some mel
+        // frames, and a stream (which drops each output's inputs once read) cannot run it.
+        guard r.down_kernel >= r.subframes else {
+            throw fail("encoder.down_kernel (\(r.down_kernel)) must be at least encoder.subframes (\(r.subframes)), its stride")
+        }
     }
 
     private static func validate(_ e: Wav2Vec2, fail: (String) -> MimeticError) throws {

@@ -83,6 +83,9 @@ def realtime_encoder_errors(enc: Mapping) -> List[str]:
     if ints("down_kernel", 1, 256) and ints("down_lookahead", 0, 255) and \
             enc["down_lookahead"] > enc["down_kernel"] - 1:
         errs.append(f"encoder.down_lookahead {enc['down_lookahead']} exceeds down_kernel - 1")
+    if is_int(enc.get("down_kernel")) and is_int(enc.get("subframes")) and enc["down_kernel"] < enc["subframes"]:
+        # The stride of the downsampling conv is `subframes`; a shorter kernel skips mel frames.
+        errs.append(f"encoder.down_kernel {enc['down_kernel']} is less than encoder.subframes {enc['subframes']}, its stride")
     return errs
 
 
