@@ -526,6 +526,30 @@ MIMETIC_API mimetic_status mimetic_reference_from_take(const mimetic_model *mode
 MIMETIC_API mimetic_status mimetic_retarget_offsets(const mimetic_retarget *retarget, const float *weights, size_t n,
                                                     float *out, size_t capacity);
 
+/* ------------------------------------------------------------------------------------------ */
+/* Exports: a weight track as a file a DCC tool or an engine opens                              */
+
+/* What mimetic_export_weights writes (the same files as `mimetic animate --format ...`). */
+typedef enum mimetic_export_format {
+    MIMETIC_EXPORT_GLB = 0,        /* glTF 2.0, binary: the model's template mesh (positions, normals,
+                                      triangles) with the retarget's basis as named morph targets
+                                      (mesh.extras.targetNames) and the weights as their animation */
+    MIMETIC_EXPORT_GLTF = 1,       /* the same as JSON text, the buffer embedded as a base64 data URI */
+    MIMETIC_EXPORT_ARKIT_CSV = 2   /* the Live Link Face CSV: Timecode, BlendShapeCount, the 52 ARKit
+                                      columns, head and eye columns (0); needs the 52 ARKit names */
+} mimetic_export_format;
+
+/* Writes `weights` (num_frames x K floats, frame-major, in `retarget`'s shape order: what
+ * mimetic_retarget_apply or mimetic_stream_pull_weights give) at the model's frame rate to `path`
+ * as `format` (a mimetic_export_format). The file is written atomically (a temporary file beside
+ * it, then renamed over `path`): a reader, or a run interrupted part-way, never sees part of it.
+ * No frames, NaN/Inf weights, an unknown format, a model without a template mesh (glTF) or a basis without
+ * the ARKit names (CSV) are MIMETIC_ERROR_INVALID_ARGUMENT, and nothing is written. Allocates;
+ * reads the retarget's basis and names only (any thread, while no one frees it). */
+MIMETIC_API mimetic_status mimetic_export_weights(const mimetic_model *model, const mimetic_retarget *retarget,
+                                                  const float *weights, size_t num_frames, int32_t format,
+                                                  const char *path);
+
 #ifdef __cplusplus
 }
 #endif

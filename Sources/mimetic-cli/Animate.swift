@@ -85,19 +85,22 @@ struct Animate: ParsableCommand {
                 throw MimeticError.invalidArgument("--weights writes weights (npy), a glb/gltf or an arkit-csv; obj writes meshes: drop one")
             }
             if let r = try retarget(for: m, required: needsWeights) {
-                let track = WeightTrack(retarget: r, offsets: animation.offsets, fps: animation.fps)
+                var residuals: [Float] = []
+                let track = WeightTrack(retarget: r, offsets: animation.offsets, fps: animation.fps, residuals: &residuals)
                 switch format {
                 case .npy: try writeNPY(path: out, data: track.weights, shape: [track.frames, r.count])
-                case .arkitCSV: try LiveLinkCSV.write(track, to: out)
+                case .arkitCSV: try LiveLinkCSVExport.write(track, to: out)
                 case .glb, .gltf:
                     guard let tpl = m.template, let tri = m.triangles else {
                         throw MimeticError.invalidArgument("glTF export needs the model's template mesh and triangles; \(model) has none")
                     }
-                    try GLTFWriter.write(.init(template: tpl, triangles: tri, basis: r.basisValues, track: track), to: out, binary: format == .glb)
+                    try GLTFExport(template: tpl, triangles: tri, basis: r.basisValues, track: track)
+                        .write(to: out, binary: format == .glb, generator: "Mimetic \(MimeticCLI.configuration.version)")
                 case .obj: break
                 }
                 FileHandle.standardError.write(Data(String(format: "%d frames at %d fps, %d blendshapes, fit residual %.2f %% (energy-weighted) in %.2f s -> %@\n",
-                                                             track.frames, track.fps, r.count, 100 * track.overallResidual(animation.offsets),
+                                                             track.frames, track.fps, r.count,
+                                                             100 * WeightTrack.overallResidual(residuals, offsets: animation.offsets),
                                                              elapsed, out).utf8))
                 return
             }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int failures = 0, checks = 0;
 #define CHECK(cond, ...) do { \
@@ -110,6 +111,56 @@ int main(int argc, char **argv) {
         basis2[3] = INFINITY;
         CHECK(mimetic_retarget_create(m, basis2, 2, names, NULL, NULL, NULL, &bad) == MIMETIC_ERROR_INVALID_ARGUMENT && strstr(mimetic_last_error(), "not finite"), "Inf in basis");
         free(basis2);
+    }
+    /* Exports: the whole track as a GLB and a Live Link CSV (their contents are checked against real
+     * loaders in tools/tests/test_exports.py and bindings/python/tests/test_retarget.py); the errors write nothing. */
+    {
+        float *track = (float *)malloc(frames * (size_t)k * sizeof(float));
+        char path[96], csv_path[96], header[4] = {0};
+        FILE *f;
+        snprintf(path, sizeof path, "/tmp/mimetic_export_test_%ld_%ld.glb", (long)time(NULL), (long)clock());
+        snprintf(csv_path, sizeof csv_path, "%.*s.csv", (int)(strlen(path) - 4), path);
+        CHECK(mimetic_animate(m, wav.samples, wav.n_samples, &ap, all, frames * (size_t)info.output_size, &frames) == MIMETIC_OK,
+              "animate again (the error checks above put a NaN in frame 0)");
+        mimetic_retarget_reset(r);
+        for (t = 0; t < frames; ++t) mimetic_retarget_apply(r, all + t * (size_t)info.output_size, (size_t)info.output_size, track + t * (size_t)k, (size_t)k, NULL);
+        CHECK(mimetic_export_weights(m, r, track, frames, MIMETIC_EXPORT_GLB, path) == MIMETIC_OK, "export glb: %s", mimetic_last_error());
+        f = fopen(path, "rb");
+        CHECK(f && fread(header, 1, 4, f) == 4 && memcmp(header, "glTF", 4) == 0, "a GLB starts with glTF");
+        if (f) fclose(f);
+        CHECK(mimetic_export_weights(m, r, track, frames, MIMETIC_EXPORT_ARKIT_CSV, csv_path) == MIMETIC_OK, "export csv: %s", mimetic_last_error());
+        f = fopen(csv_path, "rb");
+        {
+            char line[64] = {0};
+            size_t rows = 0;
+            int ch;
+            CHECK(f && fgets(line, sizeof line, f) && strncmp(line, "Timecode,BlendShapeCount,EyeBlinkLeft", 37) == 0, "CSV header: %s", line);
+            if (f) rewind(f);
+            while (f && (ch = fgetc(f)) != EOF) if (ch == '\n') ++rows;
+            CHECK(rows == frames + 1, "CSV: %zu lines for a header and %zu frames", rows, frames);
+        }
+        if (f) fclose(f);
+        remove(path); remove(csv_path);
+        CHECK(mimetic_export_weights(NULL, r, track, frames, MIMETIC_EXPORT_GLB, path) == MIMETIC_ERROR_INVALID_ARGUMENT, "NULL model");
+        CHECK(mimetic_export_weights(m, NULL, track, frames, MIMETIC_EXPORT_GLB, path) == MIMETIC_ERROR_INVALID_ARGUMENT, "NULL retarget");
+        CHECK(mimetic_export_weights(m, r, NULL, frames, MIMETIC_EXPORT_GLB, path) == MIMETIC_ERROR_INVALID_ARGUMENT, "NULL weights");
+        CHECK(mimetic_export_weights(m, r, track, frames, MIMETIC_EXPORT_GLB, NULL) == MIMETIC_ERROR_INVALID_ARGUMENT, "NULL path");
+        CHECK(mimetic_export_weights(m, r, track, 0, MIMETIC_EXPORT_GLB, path) == MIMETIC_ERROR_INVALID_ARGUMENT && strstr(mimetic_last_error(), "at least one frame"), "0 frames");
+        CHECK(mimetic_export_weights(m, r, track, frames, 7, path) == MIMETIC_ERROR_INVALID_ARGUMENT && strstr(mimetic_last_error(), "format 7"), "format 7");
+        CHECK(mimetic_export_weights(m, r, track, frames, -1, path) == MIMETIC_ERROR_INVALID_ARGUMENT, "format -1");
+        CHECK(mimetic_export_weights(m, r, track, (size_t)-1, MIMETIC_EXPORT_GLB, path) == MIMETIC_ERROR_INVALID_ARGUMENT, "SIZE_MAX frames");
+        track[3 * (size_t)k + 17] = NAN;
+        CHECK(mimetic_export_weights(m, r, track, frames, MIMETIC_EXPORT_ARKIT_CSV, csv_path) == MIMETIC_ERROR_INVALID_ARGUMENT && strstr(mimetic_last_error(), "frame 3"), "NaN weight: %s", mimetic_last_error());
+        CHECK(mimetic_export_weights(m, r, track, frames, MIMETIC_EXPORT_GLB, "/nonexistent-dir/x.glb") == MIMETIC_ERROR_INVALID_ARGUMENT, "NaN before I/O");
+        track[3 * (size_t)k + 17] = 0;
+        CHECK(mimetic_export_weights(m, r, track, frames, MIMETIC_EXPORT_GLB, "/nonexistent-dir/x.glb") == MIMETIC_ERROR_IO && strstr(mimetic_last_error(), "cannot write"), "unwritable: %s", mimetic_last_error());
+        f = fopen(path, "rb");
+        CHECK(f == NULL, "a refused export wrote nothing");
+        if (f) fclose(f);
+        f = fopen(csv_path, "rb");
+        CHECK(f == NULL, "a refused CSV export wrote nothing");
+        if (f) fclose(f);
+        free(track);
     }
     mimetic_retarget_free(NULL);
     mimetic_retarget_free(c);

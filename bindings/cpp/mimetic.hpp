@@ -505,6 +505,22 @@ public:
 
     void reset() { detail::check(mimetic_retarget_reset(retarget_), "mimetic_retarget_reset"); }
 
+    /// Writes `frames` x count() weights (frame-major, at the model's fps) as a glTF with morph
+    /// targets (MIMETIC_EXPORT_GLB / _GLTF) or a Live Link Face CSV (MIMETIC_EXPORT_ARKIT_CSV), atomically.
+    void exportWeights(const Model &model, const float *weights, std::size_t frames, mimetic_export_format format,
+                       const std::string &path) const {
+        if (!model || !retarget_) detail::throwEmpty("mimetic_export_weights");
+        detail::check(mimetic_export_weights(model.get(), retarget_, weights, frames, static_cast<int32_t>(format), path.c_str()),
+                      "mimetic_export_weights");
+    }
+    void exportWeights(const Model &model, const std::vector<float> &weights, mimetic_export_format format, const std::string &path) const {
+        if (count() == 0 || weights.size() % count() != 0) {
+            throw Error(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_export_weights",
+                        "mimetic_export_weights: weights is not a whole number of frames of count() shapes");
+        }
+        exportWeights(model, weights.data(), weights.size() / count(), format, path);
+    }
+
 private:
     static mimetic_retarget_params params(float strength, float smoothingMs) noexcept {
         mimetic_retarget_params p;

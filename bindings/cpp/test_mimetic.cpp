@@ -662,6 +662,16 @@ void testRetarget(const std::string &model_path, const std::string &basis_path, 
     CHECK_THROWS(MIMETIC_ERROR_INVALID_ARGUMENT, character.setChannel(99, 1.0f));
     CHECK_THROWS(MIMETIC_ERROR_INVALID_ARGUMENT, mimetic::Retarget(model, basis_path, 9.0f));
     CHECK_THROWS(MIMETIC_ERROR_IO, mimetic::Retarget(model, "/nonexistent/basis.safetensors"));
+    // The baked track as a GLB (a glTF with morph targets) and a Live Link CSV.
+    const std::string glb = "/tmp/mimetic_cpp_export_test.glb";
+    arkit.exportWeights(model, offline, MIMETIC_EXPORT_GLB, glb);
+    std::FILE *f = std::fopen(glb.c_str(), "rb");
+    char magic[4] = {0};
+    CHECK(f && std::fread(magic, 1, 4, f) == 4 && std::memcmp(magic, "glTF", 4) == 0, "exportWeights wrote a GLB");
+    if (f) std::fclose(f);
+    std::remove(glb.c_str());
+    CHECK_THROWS(MIMETIC_ERROR_INVALID_ARGUMENT, arkit.exportWeights(model, std::vector<float>(51), MIMETIC_EXPORT_GLB, glb));
+    CHECK_THROWS(MIMETIC_ERROR_IO, arkit.exportWeights(model, offline, MIMETIC_EXPORT_ARKIT_CSV, "/nonexistent/take.csv"));
 }
 
 int main(int argc, char **argv) {

@@ -25,7 +25,7 @@ final class RetargetHandle {
     }
 }
 
-private func retargetHandle(_ p: OpaquePointer) -> RetargetHandle { Unmanaged<RetargetHandle>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue() }
+func retargetHandle(_ p: OpaquePointer) -> RetargetHandle { Unmanaged<RetargetHandle>.fromOpaque(UnsafeRawPointer(p)).takeUnretainedValue() }
 private func publish(_ h: RetargetHandle, _ out: UnsafeMutablePointer<OpaquePointer?>) {
     out.pointee = OpaquePointer(Unmanaged.passRetained(h).toOpaque())
 }
@@ -43,7 +43,7 @@ private func defaultRetargetParams() -> mimetic_retarget_params {
 /// The caller's params (or the defaults), checked: the ridge here, the controls by `controls(for:)`.
 private struct RetargetParams {
     let raw: mimetic_retarget_params
-    var ridge: Double { Double(raw.ridge) }
+    var ridge: Float { raw.ridge }
 
     init(_ p: UnsafePointer<mimetic_retarget_params>?, function: String) throws {
         raw = try p.map { try VersionedStruct.read(UnsafeRawPointer($0), defaults: defaultRetargetParams(), function: function,

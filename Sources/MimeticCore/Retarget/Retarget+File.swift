@@ -8,7 +8,7 @@
 /// (a corpus rig file, `models/rig.safetensors`, whose "corpus.rig" metadata names its basis, is
 /// read the same way), or a `.npy` basis of the same shapes, whose shapes are named shape_0, ... .
 extension Retarget {
-    public convenience init(path: String, outputSize: Int, relativeRidge: Double = 1e-4,
+    public convenience init(path: String, outputSize: Int, relativeRidge: Float = 1e-4,
                             controls: RetargetControls? = nil) throws {
         if path.lowercased().hasSuffix(".npy") {
             let (data, shape) = try readNPY(path: path)
@@ -20,7 +20,7 @@ extension Retarget {
         try self.init(store: try TensorStore(path: path), outputSize: outputSize, relativeRidge: relativeRidge, controls: controls)
     }
 
-    public convenience init(store: TensorStore, outputSize: Int, relativeRidge: Double = 1e-4,
+    public convenience init(store: TensorStore, outputSize: Int, relativeRidge: Float = 1e-4,
                             controls: RetargetControls? = nil) throws {
         let src = store.source
         guard let shape = store.shape(of: "basis") else {

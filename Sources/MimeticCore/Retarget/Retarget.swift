@@ -39,11 +39,12 @@ public final class Retarget: @unchecked Sendable {
     /// - Parameters:
     ///   - basis: K × outputSize offsets, one shape per row.
     ///   - lower, upper: per-shape bounds (default [0, 1]); lower ≤ upper.
-    ///   - relativeRidge: λ as a fraction of G's mean diagonal (default 1e-4): it keeps the fit unique
+    ///   - relativeRidge: λ as a fraction of G's mean diagonal (default 1e-4; a Float, as in the C params, so
+    ///     that the CLI and the ABI fit with the same λ to the bit): it keeps the fit unique
     ///     and stable when shapes are nearly dependent (a smile and its reversed frown), at a bias of
     ///     about that fraction on the weights, and pins shapes the basis leaves empty at 0.
     public init(basis: [Float], names: [String], outputSize: Int, lower: [Float]? = nil, upper: [Float]? = nil,
-                relativeRidge: Double = 1e-4, controls: RetargetControls? = nil) throws {
+                relativeRidge: Float = 1e-4, controls: RetargetControls? = nil) throws {
         let k = names.count
         guard k > 0, k <= 1024 else { throw MimeticError.invalidArgument("a retarget basis needs 1...1024 shapes, not \(k)") }
         guard outputSize > 0, basis.count == k * outputSize else {
@@ -81,7 +82,7 @@ public final class Retarget: @unchecked Sendable {
             }
         }
         let meanDiagonal = (0..<m).reduce(0.0) { $0 + gram[$1 * m + $1] } / Double(max(k, 1))
-        ridge = relativeRidge * max(meanDiagonal, .leastNormalMagnitude)
+        ridge = Double(relativeRidge) * max(meanDiagonal, .leastNormalMagnitude)
         for a in 0..<m { gram[a * m + a] += ridge }
         self.fitted = fitted
         self.lower = lo

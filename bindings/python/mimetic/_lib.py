@@ -280,6 +280,7 @@ _RETARGET_FUNCTIONS = {
                                               ctypes.POINTER(FrameInfoC), ctypes.POINTER(ctypes.c_float)]),
     "mimetic_retarget_reset": (_enum_t, [c_retarget_p]),
     "mimetic_retarget_offsets": (_enum_t, [c_retarget_p, c_float_p, ctypes.c_size_t, c_float_p, ctypes.c_size_t]),
+    "mimetic_export_weights": (_enum_t, [c_model_p, c_retarget_p, c_float_p, ctypes.c_size_t, ctypes.c_int32, ctypes.c_char_p]),
     "mimetic_reference_from_take": (_enum_t, [c_model_p, c_retarget_p, ctypes.c_char_p, c_float_p, ctypes.c_size_t, ctypes.c_int32,
                                               ctypes.POINTER(ctypes.c_double), c_float_p, ctypes.c_size_t,
                                               ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_double)]),

@@ -49,6 +49,7 @@ class Retarget:
         if not isinstance(model, Model):
             raise InvalidArgumentError(f"model must be a mimetic.Model, not {type(model).__name__}")
         mh = model._require_open()
+        self._model = model   # the exports read its mesh and frame rate
         self._output_size = model.info.output_size
         self._num_vertices = model.info.num_vertices
         params = _params(strength, smoothing_ms, ridge, closure_boost)
@@ -162,6 +163,37 @@ class Retarget:
                 check(fn(h, float_ptr(w2[t]), self.count, float_ptr(out[t]), self._output_size), "mimetic_retarget_offsets")
         return out[0] if single else out
 
+    #: ``export`` formats, with the extension each writes (the values of ``mimetic_export_format``).
+    EXPORT_FORMATS = {"glb": (0, ".glb"), "gltf": (1, ".gltf"), "arkit-csv": (2, ".csv")}
+
+    def export(self, weights: Any, path: Union[str, "os.PathLike[str]"], format: Optional[str] = None) -> None:
+        """Writes a weight track (``[T, K]`` from ``apply`` or a stream's ``pull_weights``, at the
+        model's frame rate) as ``"glb"``/``"gltf"`` (the model's mesh with this basis as named morph
+        targets and the weights as their animation) or ``"arkit-csv"`` (the Live Link Face CSV; the
+        basis needs the 52 ARKit names), the files ``mimetic animate --format ...`` writes. The
+        format comes from the extension (.glb, .gltf, .csv) when not given. Written atomically (a
+        temporary file, then a rename): an interrupted export leaves no partial file."""
+        target = fs_path("Retarget.export", path)
+        if format is None:
+            ext = os.path.splitext(os.fsdecode(target))[1].lower()
+            matches = [name for name, (_, e) in self.EXPORT_FORMATS.items() if e == ext]
+            if not matches:
+                raise InvalidArgumentError(f"export: cannot tell the format of {os.fsdecode(target)!r}: give format= "
+                                           f"({', '.join(self.EXPORT_FORMATS)}) or a .glb, .gltf or .csv path")
+            format = matches[0]
+        if format not in self.EXPORT_FORMATS:
+            raise InvalidArgumentError(f"export: format {format!r} is not one of {', '.join(self.EXPORT_FORMATS)}")
+        try:
+            w = np.ascontiguousarray(np.asarray(weights, dtype=np.float32))
+        except (TypeError, ValueError) as e:
+            raise InvalidArgumentError(f"export: weights must be a float array: {e}") from None
+        if w.ndim != 2 or w.shape[1] != self.count:
+            raise InvalidArgumentError(f"export: weights must be [T, {self.count}], got shape {w.shape}")
+        mh = self._model._require_open()
+        with self._lock:
+            check(function("mimetic_export_weights")(mh, self._require_open(), float_ptr(w) if w.size else None, w.shape[0],
+                                                     self.EXPORT_FORMATS[format][0], target), "mimetic_export_weights")
+
     def reset(self) -> None:
         """Forgets the previous frames (warm start, smoothing): call between utterances."""
         with self._lock:
@@ -173,6 +205,7 @@ class Retarget:
         new._handle = None
         new._lock = threading.Lock()
         new._output_size, new._num_vertices = self._output_size, self._num_vertices
+        new._model = self._model
         out = _lib.c_retarget_p()
         with self._lock:
             check(function("mimetic_retarget_clone")(self._require_open(), ctypes.byref(out)), "mimetic_retarget_clone")

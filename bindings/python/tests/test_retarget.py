@@ -195,3 +195,77 @@ def test_reference_from_a_live_link_take(tmp_path):
         _take_from(weights[:, :10], arkit.names[:10], missing)
         with pytest.raises(mimetic.InvalidArgumentError, match="no column for jawOpen"):
             mimetic.ReferenceClip.from_livelink(model, missing, speech, arkit)
+
+
+def _glb_parts(data: bytes):
+    """A GLB's JSON (as a dict) and BIN chunk."""
+    import json
+    import struct
+    magic, version, length = struct.unpack_from("<III", data, 0)
+    assert magic == 0x46546C67 and version == 2 and length == len(data)
+    n, kind = struct.unpack_from("<II", data, 12)
+    assert kind == 0x4E4F534A
+    doc = json.loads(data[20:20 + n])
+    m, kind = struct.unpack_from("<II", data, 20 + n)
+    assert kind == 0x004E4942
+    return doc, data[28 + n:28 + n + m]
+
+
+def test_export_writes_what_the_cli_writes(tmp_path):
+    """Retarget.export (mimetic_export_weights) and `mimetic animate --format glb|arkit-csv` share one
+    writer: the same weights give the same CSV bytes and the same GLB buffer and document."""
+    from test_animate import cli
+    import subprocess
+    model = mimetic.Model(DEFAULT)
+    frames = model.animate(mimetic.load_wav(SAMPLE))
+    with mimetic.Retarget(model, ARKIT) as arkit:
+        weights, _ = arkit.apply(frames)
+        arkit.export(weights, tmp_path / "py.csv")
+        arkit.export(weights, tmp_path / "py.glb")
+        arkit.export(weights, tmp_path / "py.gltf")
+        arkit.export(weights, tmp_path / "named", format="glb")
+    for ext in ("csv", "glb"):
+        r = subprocess.run([cli(), "animate", "--quiet", "--model", str(DEFAULT), "--audio", str(SAMPLE), "--out",
+                            str(tmp_path / f"cli.{ext}")], capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+    assert (tmp_path / "py.csv").read_bytes() == (tmp_path / "cli.csv").read_bytes()
+    py_doc, py_bin = _glb_parts((tmp_path / "py.glb").read_bytes())
+    cli_doc, cli_bin = _glb_parts((tmp_path / "cli.glb").read_bytes())
+    assert py_bin == cli_bin and len(py_bin) > 4 * weights.size
+    py_doc["asset"].pop("generator"), cli_doc["asset"].pop("generator")
+    assert py_doc == cli_doc
+    assert (tmp_path / "named").read_bytes()[:4] == b"glTF"
+    gltf = __import__("json").loads((tmp_path / "py.gltf").read_text())
+    import base64
+    assert base64.b64decode(gltf["buffers"][0]["uri"].split(",", 1)[1]) == py_bin
+    assert not [p for p in tmp_path.iterdir() if ".tmp-" in p.name]   # atomic: no temporary left behind
+
+
+def test_export_errors(tmp_path, vocaset):
+    model = mimetic.Model(DEFAULT)
+    with mimetic.Retarget(model, ARKIT) as arkit:
+        w = np.full((3, 52), 0.2, dtype=np.float32)
+        with pytest.raises(mimetic.InvalidArgumentError, match="cannot tell the format"):
+            arkit.export(w, tmp_path / "x.fbx")
+        with pytest.raises(mimetic.InvalidArgumentError, match="not one of"):
+            arkit.export(w, tmp_path / "x.glb", format="fbx")
+        with pytest.raises(mimetic.InvalidArgumentError, match=r"\[T, 52\]"):
+            arkit.export(w[:, :51], tmp_path / "x.glb")
+        with pytest.raises(mimetic.InvalidArgumentError, match="at least one frame"):
+            arkit.export(w[:0], tmp_path / "x.glb")
+        bad = w.copy()
+        bad[1, 17] = np.nan
+        with pytest.raises(mimetic.InvalidArgumentError, match="weight 17 of frame 1 is nan"):
+            arkit.export(bad, tmp_path / "x.csv")
+        with pytest.raises(mimetic.MimeticIOError, match="cannot write"):
+            arkit.export(w, tmp_path / "no" / "such" / "dir.glb")
+        assert not (tmp_path / "x.glb").exists() and not (tmp_path / "x.csv").exists()
+    # A basis without the ARKit names cannot make a Live Link CSV; the glTF needs no names.
+    k = 3
+    basis = np.random.default_rng(0).standard_normal((k, vocaset.info.output_size)).astype(np.float32)
+    with mimetic.Retarget(vocaset, basis=basis, names=["a", "b", "c"]) as r:
+        with pytest.raises(mimetic.InvalidArgumentError, match="52 ARKit"):
+            r.export(np.zeros((2, k), np.float32), tmp_path / "y.csv")
+        # This fixture has a template but no triangles: a glTF needs both.
+        with pytest.raises(mimetic.InvalidArgumentError, match="template mesh and triangles"):
+            r.export(np.zeros((2, k), np.float32), tmp_path / "y.glb")
