@@ -5,7 +5,8 @@
 #                              #   renderer (Pillow, moderngl, imageio-ffmpeg). What `make demo` needs.
 #   scripts/setup.sh convert   # demo + CPU PyTorch (the converter reads PyTorch checkpoints)
 #   scripts/setup.sh train     # convert + scipy and espeak-ng (the synthetic corpus), matplotlib
-#   scripts/setup.sh test      # everything (the default): train + transformers, pytest, cmake. `make test`, CI
+#   scripts/setup.sh test      # everything (the default): train + transformers, pytest, mypy, tqdm, Ray, cmake.
+#                              #   `make test`, CI
 #
 # Python packages go into a virtual environment under the checkout, .venv (made with
 # --system-site-packages, so what the machine already has is reused, and nothing is installed into
@@ -68,6 +69,8 @@ if at_least test; then
     # transformers: only to cross-check the reference wav2vec 2.0 against HF's (no downloads).
     # mypy: the Python binding's type hints are checked (--strict) by the tests.
     pip_install "import pytest, transformers, mypy" pytest transformers mypy
+    # mimetic-bake's progress bar and its Ray engine (bindings/python/tests/test_bake.py runs both).
+    pip_install "import tqdm, ray" tqdm "ray>=2"
 fi
 # The tools package, editable (the tests and `python -m mimetic_tools...` use this checkout), with
 # the extras the profile needs; torch stays the CPU build above.

@@ -69,6 +69,9 @@ ROOT="$PWD"
 (cd /tmp && env -u MIMETIC_LIBRARY PYTHONPATH="$ROOT/.build/pyinstall" "$PYTHON" -c \
     "import mimetic, sys; m = mimetic.Model(sys.argv[1]); assert mimetic.library_path.startswith(sys.argv[2]), mimetic.library_path; print('installed binding:', mimetic.__file__, mimetic.library_path, m.info.family, m.info.num_vertices)" \
     "$ROOT/Tests/Fixtures/faceformer_vocaset.model.safetensors" "$ROOT/.build/pyinstall")
+test -x .build/pyinstall/bin/mimetic-bake   # the console script the wheel installs
+(cd /tmp && env -u MIMETIC_LIBRARY PYTHONPATH="$ROOT/.build/pyinstall" "$PYTHON" -m mimetic.bake --help) >.build/bake-help.txt
+grep -q "usage: mimetic-bake" .build/bake-help.txt && echo "installed mimetic-bake answers --help"
 
 echo "== Python binding types: mypy --strict over the package and a typed usage file"
 "$PYTHON" -m mypy --strict bindings/python/mimetic bindings/python/tests/typecheck_usage.py
