@@ -172,11 +172,16 @@ def is_done(line: Line, digest: str) -> bool:
 
 # -- the work of one line (in a worker) ---------------------------------------------------------
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
+
 def _atomic_write(path: str, write: Callable[[str], object]) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".tmp-", dir=folder)
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)   # mkstemp makes 0600; an asset is read by others (other nodes, the build)
         write(tmp)
         os.replace(tmp, path)
     except BaseException:

@@ -110,6 +110,10 @@ def test_local_engine_good_and_bad_lines_then_resume(tmp_path, manifest, model):
     records = report(tmp_path / "r1.jsonl")
     assert len(records) == 12 and (summary.ok, summary.errors, summary.skipped) == (5, 7, 0)
     check_outputs(tmp_path, model, records)
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for name in ("offsets.npy", "offsets.npy.bake.json", "face.glb"):   # plain files, not mkstemp's 0600
+        assert (tmp_path / "out" / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
     sidecar = json.loads((tmp_path / "out" / "face.glb.bake.json").read_text())
     assert sidecar["id"] == "glb" and len(sidecar["fingerprint"]) == 64
     # A rerun skips what is done; a changed input (the audio of one line) is baked again.
