@@ -85,22 +85,20 @@ struct Animate: ParsableCommand {
                 throw MimeticError.invalidArgument("--weights writes weights (npy), a glb/gltf or an arkit-csv; obj writes meshes: drop one")
             }
             if let r = try retarget(for: m, required: needsWeights) {
-                var residuals: [Float] = []
-                let track = WeightTrack(retarget: r, offsets: animation.offsets, fps: animation.fps, residuals: &residuals)
+                var state = r.makeState()
+                let (weights, residuals) = r.solve(frames: animation.offsets, state: &state)
+                let track = try WeightTrack(names: r.names, weights: weights, fps: animation.fps)
                 switch format {
                 case .npy: try writeNPY(path: out, data: track.weights, shape: [track.frames, r.count])
                 case .arkitCSV: try LiveLinkCSVExport.write(track, to: out)
                 case .glb, .gltf:
-                    guard let tpl = m.template, let tri = m.triangles else {
-                        throw MimeticError.invalidArgument("glTF export needs the model's template mesh and triangles; \(model) has none")
-                    }
-                    try GLTFExport(template: tpl, triangles: tri, basis: r.basisValues, track: track)
+                    try GLTFExport(model: m, basis: r.basisValues, track: track)
                         .write(to: out, binary: format == .glb, generator: "Mimetic \(MimeticCLI.configuration.version)")
                 case .obj: break
                 }
                 FileHandle.standardError.write(Data(String(format: "%d frames at %d fps, %d blendshapes, fit residual %.2f %% (energy-weighted) in %.2f s -> %@\n",
                                                              track.frames, track.fps, r.count,
-                                                             100 * WeightTrack.overallResidual(residuals, offsets: animation.offsets),
+                                                             100 * Self.overallResidual(residuals, offsets: animation.offsets),
                                                              elapsed, out).utf8))
                 return
             }
@@ -125,6 +123,18 @@ struct Animate: ParsableCommand {
             FileHandle.standardError.write(Data(String(format: "%d frames at %d fps (%.2f s of audio) in %.2f s -> %@\n",
                                                          animation.frames, animation.fps, seconds, elapsed, out).utf8))
         }
+    }
+
+    /// The energy-weighted relative residual of a whole fit, from its per-frame residuals.
+    static func overallResidual(_ residuals: [Float], offsets: Matrix) -> Double {
+        var num = 0.0, den = 0.0
+        for t in 0..<offsets.rows {
+            var xx = 0.0
+            for c in 0..<offsets.cols { let v = Double(offsets.data[t * offsets.cols + c]); xx += v * v }
+            num += Double(residuals[t] * residuals[t]) * xx
+            den += xx
+        }
+        return den > 0 ? (num / den).squareRoot() : 0
     }
 
     func chooseStyle(_ m: MimeticModel) throws -> StyleInput {

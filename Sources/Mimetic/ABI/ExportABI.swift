@@ -6,14 +6,14 @@ import MimeticCore
 @_cdecl("mimetic_export_weights")
 public func mimetic_export_weights(_ model: OpaquePointer?, _ r: OpaquePointer?, _ weights: UnsafePointer<Float>?, _ frames: UInt,
                                    _ format: Int32, _ path: UnsafePointer<CChar>?) -> Int32 {
-    let function = "mimetic_export_weights"
+    let function: StaticString = "mimetic_export_weights"
     guard let model else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "\(function): model is NULL") }
     guard let r else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "\(function): retarget is NULL") }
     guard let path else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "\(function): path is NULL") }
     return guarded {
         let m = handle(model).model
         let retarget = retargetHandle(r).retarget
-        let n = try CallerSize.count(frames, "num_frames", function: "mimetic_export_weights")
+        let n = try CallerSize.count(frames, "num_frames", function: function)
         guard n > 0 else { throw MimeticError.invalidArgument("\(function): num_frames is 0: an animation needs at least one frame") }
         guard let weights else { throw MimeticError.invalidArgument("\(function): weights is NULL") }
         let values = Array(UnsafeBufferPointer(start: weights, count: n * retarget.count))
@@ -21,10 +21,7 @@ public func mimetic_export_weights(_ model: OpaquePointer?, _ r: OpaquePointer?,
         let file = String(cString: path)
         switch mimetic_export_format(rawValue: UInt32(bitPattern: format)) {
         case MIMETIC_EXPORT_GLB, MIMETIC_EXPORT_GLTF:
-            guard let tpl = m.template, let tri = m.triangles else {
-                throw MimeticError.invalidArgument("\(function): glTF export needs the model's template mesh and triangles; this model has none")
-            }
-            try GLTFExport(template: tpl, triangles: tri, basis: retarget.basisValues, track: track)
+            try GLTFExport(model: m, basis: retarget.basisValues, track: track)
                 .write(to: file, binary: format == Int32(MIMETIC_EXPORT_GLB.rawValue), generator: "Mimetic \(MIMETIC_VERSION_STRING)")
         case MIMETIC_EXPORT_ARKIT_CSV:
             try LiveLinkCSVExport.write(track, to: file)

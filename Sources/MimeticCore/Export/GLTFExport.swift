@@ -5,8 +5,9 @@
 /// buffer embedded as a base64 data URI). Written atomically (a temporary file, then a rename).
 ///
 /// ```swift
-/// let track = WeightTrack(retarget: arkit, offsets: animation.offsets, fps: 30, residuals: &residuals)
-/// try GLTFExport(template: tpl, triangles: tri, basis: arkit.basisValues, track: track)
+/// var state = arkit.makeState()
+/// let track = try WeightTrack(names: arkit.names, weights: arkit.solve(frames: animation.offsets, state: &state).weights, fps: 30)
+/// try GLTFExport(model: model, basis: arkit.basisValues, track: track)
 ///     .write(to: "line.glb", binary: true, generator: "Mimetic 0.9")
 /// ```
 public struct GLTFExport {
@@ -14,6 +15,11 @@ public struct GLTFExport {
     public var triangles: [Int32]     // F × 3
     public var basis: [Float]         // K × V × 3, shape-major, in the track's name order
     public var track: WeightTrack
+
+    /// The model's neutral mesh with `basis` (a retarget's `basisValues`, in the track's name order).
+    public init(model: MimeticModel, basis: [Float], track: WeightTrack) throws {
+        try self.init(template: model.template ?? [], triangles: model.triangles ?? [], basis: basis, track: track)
+    }
 
     public init(template: [Float], triangles: [Int32], basis: [Float], track: WeightTrack) throws {
         let v = template.count / 3

@@ -42,12 +42,14 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-#: Formats, with the extension each is recognised by.
-FORMATS = {"npy": ".npy", "weights-npy": None, "glb": ".glb", "gltf": ".gltf", "arkit-csv": ".csv"}
+import mimetic
+
+#: Formats, with the extension each is recognised by: two NPY ones here, and the library's exports.
+FORMATS = {"npy": ".npy", "weights-npy": None, **{name: ext for name, (_, ext) in mimetic.Retarget.EXPORT_FORMATS.items()}}
 #: Manifest fields (anything else in a line is an error, so a misspelt column is not silently ignored).
 FIELDS = ("audio", "model", "out", "format", "persona", "style", "basis", "strength", "smoothing_ms", "closure_boost", "id")
 SIDECAR = ".bake.json"
@@ -151,8 +153,7 @@ def file_digest(path: str) -> str:
 
 def fingerprint(line: Line) -> str:
     """What the output depends on: the contents of every input file, the settings, the library."""
-    from . import version
-    parts = {"library": version(), "format": line.format,
+    parts = {"library": mimetic.version(), "format": line.format,
              "settings": {k: line.get(k) for k in ("style", "strength", "smoothing_ms", "closure_boost")}}
     for key in ("model", "audio", "persona", "basis"):
         if key in line.paths and (key != "basis" or line.format != "npy"):
@@ -196,20 +197,17 @@ class Baker:
     """One worker's state: models, bases and personas loaded once and reused for every line."""
 
     def __init__(self, threads: int = 1) -> None:
-        import mimetic
         mimetic.set_threads(threads)
-        self._models: Dict[str, Any] = {}
-        self._personas: Dict[Tuple[str, str], Any] = {}
-        self._retargets: Dict[Tuple[str, ...], Any] = {}
+        self._models: Dict[str, mimetic.Model] = {}
+        self._personas: Dict[Tuple[str, str], mimetic.Persona] = {}
+        self._retargets: Dict[Tuple[str, ...], mimetic.Retarget] = {}
 
-    def _model(self, path: str) -> Any:
-        import mimetic
+    def _model(self, path: str) -> mimetic.Model:
         if path not in self._models:
             self._models[path] = mimetic.Model(path)
         return self._models[path]
 
     def _style(self, line: Line) -> Dict[str, Any]:
-        import mimetic
         model = self._model(line.paths["model"])
         if line.paths.get("persona"):
             if line.get("style"):
@@ -231,8 +229,7 @@ class Baker:
             return {"style": int(values[0])}
         return {"style": values}
 
-    def _retarget(self, line: Line) -> Any:
-        import mimetic
+    def _retarget(self, line: Line) -> mimetic.Retarget:
         model = self._model(line.paths["model"])
         controls = {"strength": 1.0, "smoothing_ms": 0.0, "closure_boost": 0.0}
         for name in controls:
@@ -252,7 +249,6 @@ class Baker:
 
     def bake(self, line: Line, digest: str, gather: bool = False) -> Dict[str, Any]:
         """Animates one line and writes its output (or, with ``gather``, returns its bytes)."""
-        import mimetic
         start = time.perf_counter()
         record: Dict[str, Any] = {"line": line.number, "id": line.id, "out": line.paths.get("out")}
         try:
