@@ -61,6 +61,58 @@ final class RetargetTests: XCTestCase {
         }
     }
 
+    /// A local basis (each shape nonzero on one window, as a rig's are; the frame size not a multiple
+    /// of the projection's block), fitted frame after frame: the warm solve, which reuses the last
+    /// Cholesky factor while the free set stays, lands where a cold one does, and satisfies KKT.
+    func testLocalBasisStreamedWarmEqualsCold() throws {
+        let k = 30, n = 1000
+        var g = LCG(state: 42)
+        var basis = [Float](repeating: 0, count: k * n)
+        for i in 0..<k {
+            let begin = Int((g.next() + 1) * 350), length = 50 + Int((g.next() + 1) * 125)
+            for c in begin..<min(begin + length, n) { basis[i * n + c] = g.next() }
+        }
+        let r = try Retarget(basis: basis, names: (0..<k).map { "s\($0)" }, outputSize: n)
+        var warm = r.makeState(), reuses = 0
+        var truth = (0..<k).map { _ in 0.5 + 0.5 * g.next() }
+        for frame in 0..<40 {
+            truth = truth.map { $0 + 0.05 * g.next() }
+            var x = [Float](repeating: 0, count: n)
+            truth.withUnsafeBufferPointer { t in x.withUnsafeMutableBufferPointer { r.offsets(weights: t.baseAddress!, into: $0.baseAddress!) } }
+            x = x.map { $0 + 0.01 * g.next() }
+            let (w, e) = solve(r, x, state: &warm)
+            if warm.lastIterations == 1 { reuses += 1 }
+            var cold = r.makeState()
+            let (wc, ec) = solve(r, x, state: &cold)
+            for i in 0..<k { XCTAssertEqual(w[i], wc[i], accuracy: 1e-5, "frame \(frame), shape \(i)") }
+            XCTAssertEqual(e, ec, accuracy: 1e-6)
+            if frame % 10 == 0 { assertKKT(r, x: x, w: w) }
+        }
+        XCTAssertGreaterThan(reuses, 10, "a slowly moving stream mostly keeps its active set")
+    }
+
+    /// A frame holding NaN or Inf is refused (NaN back) and leaves the weights and the state as they were.
+    func testNonFiniteFrameChangesNothing() throws {
+        let k = 5, n = 130
+        var smoothing = RetargetControls(count: k)
+        smoothing.smoothingMs = 50
+        let r = try Retarget(basis: randomBasis(k: k, size: n, seed: 5), names: (0..<k).map { "s\($0)" }, outputSize: n, controls: smoothing)
+        var g = LCG(state: 9)
+        let x = (0..<n).map { _ in g.next() }, y = (0..<n).map { _ in g.next() }
+        var a = r.makeState(), b = r.makeState()
+        _ = solve(r, x, state: &a)
+        _ = solve(r, x, state: &b)
+        for bad in [Float.nan, .infinity, -.infinity] {
+            var z = y
+            z[n - 1] = bad
+            var w = [Float](repeating: 7, count: k)
+            let e = z.withUnsafeBufferPointer { zp in w.withUnsafeMutableBufferPointer { r.solve(offsets: zp.baseAddress!, into: $0.baseAddress!, state: &a) } }
+            XCTAssertTrue(e.isNaN)
+            XCTAssertEqual(w, [Float](repeating: 7, count: k), "weights untouched")
+        }
+        XCTAssertEqual(solve(r, y, state: &a).0, solve(r, y, state: &b).0, "the state is as if the bad frames never came")
+    }
+
     func testRecoversAnInteriorCombinationExactly() throws {
         let k = 12, n = 300
         let r = try Retarget(basis: randomBasis(k: k, size: n, seed: 7), names: (0..<k).map { "s\($0)" }, outputSize: n, relativeRidge: 0)

@@ -164,11 +164,13 @@ public func mimetic_retarget_set_channel(_ r: OpaquePointer?, _ index: Int32, _ 
     }
 }
 
-/// Fits `offsets` (already checked finite) with the handle's state and controls.
+/// Fits `offsets` with the handle's state and controls; false (nothing written) if they hold NaN or Inf.
 private func fit(_ h: RetargetHandle, _ offsets: UnsafePointer<Float>, _ weights: UnsafeMutablePointer<Float>,
-                 _ residual: UnsafeMutablePointer<Float>?) {
+                 _ residual: UnsafeMutablePointer<Float>?) -> Bool {
     let e = h.retarget.solve(offsets: offsets, into: weights, state: &h.state, controls: h.controls)
+    guard !e.isNaN else { return false }
     residual?.pointee = e
+    return true
 }
 
 @_cdecl("mimetic_retarget_apply")
@@ -182,12 +184,11 @@ public func mimetic_retarget_apply(_ r: OpaquePointer?, _ offsets: UnsafePointer
     let size = h.retarget.outputSize, k = h.retarget.count
     guard n == UInt(size) else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "\(function): n is \(n); a frame of this model has \(size) floats") }
     guard capacity >= UInt(k) else { return fail(MIMETIC_ERROR_BUFFER_TOO_SMALL, "\(function): weights holds \(capacity) floats; the basis has \(k) shapes") }
-    if !Retarget.allFinite(offsets, size) {
-        for i in 0..<size where !offsets[i].isFinite {
-            return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "\(function): offsets[\(i)] is \(offsets[i]) (NaN or Inf)")
-        }
+    // A frame with NaN or Inf is refused by the solve itself (NaN back, weights and state untouched).
+    guard fit(h, offsets, weights, residual) else {
+        let i = (0..<size).first { !offsets[$0].isFinite } ?? 0
+        return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "\(function): offsets[\(i)] is \(offsets[i]) (NaN or Inf)")
     }
-    fit(h, offsets, weights, residual)
     return MIMETIC_OK.code
 }
 
@@ -204,7 +205,8 @@ public func mimetic_stream_pull_weights(_ s: OpaquePointer?, _ r: OpaquePointer?
     }
     let status = mimetic_stream_pull_frame(s, h.frame, UInt(h.retarget.outputSize), info)
     guard status == MIMETIC_OK.code else { return status }
-    fit(h, h.frame, weights, residual)
+    // A stream's frames are checked finite as they are made (StreamEngine), so this fit cannot refuse.
+    guard fit(h, h.frame, weights, residual) else { return fail(MIMETIC_ERROR_INTERNAL, "\(function): the stream produced a non-finite frame") }
     return MIMETIC_OK.code
 }
 

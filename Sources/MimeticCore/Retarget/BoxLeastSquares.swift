@@ -11,6 +11,9 @@
 ///
 /// Allocation-free: every vector lives in a caller's `scratch` of `scratchCount(k:)` doubles,
 /// so one solver (immutable, shared) serves any number of streams, each with its own scratch.
+/// The scratch also keeps the last Cholesky factor and the free set it belongs to: G never changes,
+/// so when a frame's free set is the previous one (most frames of a stream) the factorisation,
+/// the O(K³) part, is skipped. A zeroed scratch holds no factor.
 public struct BoxLeastSquares: Sendable {
     public let k: Int
     /// G, K × K row-major (the ridge included).
@@ -31,7 +34,7 @@ public struct BoxLeastSquares: Sendable {
     }
 
     /// Doubles of scratch a solve needs.
-    public static func scratchCount(k: Int) -> Int { k * k + 5 * k }
+    public static func scratchCount(k: Int) -> Int { k * k + 6 * k + 1 }
 
     /// Status of a variable in the active set, kept between frames (the warm start).
     public enum Status: Int8 { case free = 0, atLower = 1, atUpper = 2 }
@@ -59,6 +62,8 @@ public struct BoxLeastSquares: Sendable {
         let grad = rhs + n                  // G w − b
         let freeIndex = grad + n            // indices of the free variables, as doubles
         let frozen = freeIndex + n          // 1: released once and blocked at once; stays bound this solve
+        let factored = frozen + n           // the free set whose factor `chol` holds (kept between solves)
+        let factoredCount = factored + n    // its size; 0 (a zeroed scratch) or -1: no factor
         for i in 0..<n { frozen[i] = 0 }
         var lastReleased = -1
         // Feasible start, statuses consistent with it.
@@ -80,9 +85,19 @@ public struct BoxLeastSquares: Sendable {
                     var r = b[i]
                     for j in 0..<n where status[j] != Status.free.rawValue { r -= gram[i * n + j] * w[j] }
                     rhs[a] = r
-                    for c in 0...a { chol[a * m + c] = gram[i * n + Int(freeIndex[c])] }
                 }
-                guard choleskySolve(chol, m: m, rhs, into: target) else { return iteration }
+                var same = Int(factoredCount[0]) == m
+                for a in 0..<m where same { same = factored[a] == freeIndex[a] }
+                if !same {
+                    for a in 0..<m {
+                        let i = Int(freeIndex[a])
+                        for c in 0...a { chol[a * m + c] = gram[i * n + Int(freeIndex[c])] }
+                        factored[a] = freeIndex[a]
+                    }
+                    guard choleskyFactor(chol, m: m) else { factoredCount[0] = -1; return iteration }
+                    factoredCount[0] = Double(m)
+                }
+                choleskySubstitute(chol, m: m, rhs, into: target)
                 // 2. Step towards the target; stop at the first bound crossed.
                 var alpha = 1.0
                 var blocking = -1
@@ -137,11 +152,10 @@ public struct BoxLeastSquares: Sendable {
         return iteration
     }
 
-    /// Solves (L Lᵀ) x = r for the m × m symmetric matrix whose lower triangle is in `a` (row-major,
-    /// overwritten by L). False if the matrix is not positive definite (a degenerate basis without a
-    /// ridge); the caller keeps its feasible point.
-    private static func choleskySolve(_ a: UnsafeMutablePointer<Double>, m: Int, _ r: UnsafeMutablePointer<Double>,
-                               into x: UnsafeMutablePointer<Double>) -> Bool {
+    /// Overwrites the lower triangle of the m × m symmetric matrix in `a` (row-major) by its Cholesky
+    /// factor L. False if the matrix is not positive definite (a degenerate basis without a ridge);
+    /// the caller keeps its feasible point.
+    private static func choleskyFactor(_ a: UnsafeMutablePointer<Double>, m: Int) -> Bool {
         for i in 0..<m {
             for j in 0...i {
                 var s = a[i * m + j]
@@ -154,6 +168,12 @@ public struct BoxLeastSquares: Sendable {
                 }
             }
         }
+        return true
+    }
+
+    /// Solves (L Lᵀ) x = r with the factor `choleskyFactor` left in `a`.
+    private static func choleskySubstitute(_ a: UnsafePointer<Double>, m: Int, _ r: UnsafePointer<Double>,
+                                           into x: UnsafeMutablePointer<Double>) {
         for i in 0..<m {
             var s = r[i]
             for p in 0..<i { s -= a[i * m + p] * x[p] }
@@ -164,6 +184,5 @@ public struct BoxLeastSquares: Sendable {
             for p in (i + 1)..<m { s -= a[p * m + i] * x[p] }
             x[i] = s / a[i * m + i]
         }
-        return true
     }
 }

@@ -21,11 +21,13 @@ public final class Retarget: @unchecked Sendable {
     public let outputSize: Int
     /// K × 3V, row-major: shape k's offset field.
     let basis: [Float]
-    /// Where each shape is nonzero, as [begin, end) runs (gaps under 16 floats merged): a rig's
+    /// The fitted shapes block-major, as `frame_projection` reads them (CKernels/frame_projection.h):
+    /// for each block of `FRAME_PROJECTION_BLOCK` floats of a frame, the shapes nonzero there and their values. A rig's
     /// shapes are local (the ARKit basis of the shipped rig is 17 % nonzero, 29 of its 52 shapes
-    /// empty), so the projection b = B x reads only those. Shape i's runs are runStart[i]..<runStart[i+1].
-    let runs: [Int32]
-    let runStart: [Int64]
+    /// empty), so a frame's projection reads only those, and reads the frame itself once.
+    let packed: [Float]
+    let blockStart: [Int32]
+    let entryRow: [Int32]
     /// The bounded fit over the shapes that are not empty (`fitted`); an empty shape (all zeros,
     /// as 29 of the ARKit-52 on the shipped rig) is never fitted: its weight is 0 clamped to its bounds.
     let solver: BoxLeastSquares
@@ -65,10 +67,8 @@ public final class Retarget: @unchecked Sendable {
         self.names = names
         self.outputSize = outputSize
         self.basis = basis
-        let (runs, runStart) = Self.nonzeroRuns(basis, count: k, size: outputSize)
-        self.runs = runs
-        self.runStart = runStart
-        let fitted = (0..<k).filter { runStart[$0 + 1] > runStart[$0] }.map(Int64.init)
+        let fitted = (0..<k).filter { i in basis[(i * outputSize)..<((i + 1) * outputSize)].contains { $0 != 0 } }.map(Int64.init)
+        (packed, blockStart, entryRow) = Self.blockMajor(basis, rows: fitted.map(Int.init), size: outputSize)
         let m = fitted.count
         // G = B Bᵀ over the fitted shapes, in double precision (a one-off cost at creation).
         var gram = [Double](repeating: 0, count: m * m)
@@ -112,8 +112,9 @@ public final class Retarget: @unchecked Sendable {
         names = other.names
         outputSize = other.outputSize
         basis = other.basis
-        runs = other.runs
-        runStart = other.runStart
+        packed = other.packed
+        blockStart = other.blockStart
+        entryRow = other.entryRow
         solver = other.solver
         fitted = other.fitted
         lower = other.lower
@@ -128,7 +129,9 @@ public final class Retarget: @unchecked Sendable {
     public func makeState() -> RetargetState { RetargetState(count: count, fitted: fitted.count) }
 
     /// Fits one frame (`outputSize` offsets) into `weights` (`count` floats) and returns the fit's
-    /// residual ‖Bᵀw − x‖ / ‖x‖ (before the artist controls; 0 for an all-zero frame).
+    /// residual ‖Bᵀw − x‖ / ‖x‖ (before the artist controls; 0 for an all-zero frame). A frame that
+    /// holds NaN or ±Inf is not fitted: the result is NaN, and `weights` and `state` are untouched
+    /// (the finiteness check rides on the projection's one read of the frame).
     /// Allocation-free and lock-free; `state` carries the warm start and the smoothing filter.
     @discardableResult
     public func solve(offsets x: UnsafePointer<Float>, into weights: UnsafeMutablePointer<Float>,
@@ -138,13 +141,14 @@ public final class Retarget: @unchecked Sendable {
             let s = store.baseAddress!
             let b = s, w = s + m, raw = s + 2 * m, smoothed = raw + k
             let scratch = smoothed + k
-            let xx = squared_norm(x, outputSize)
-            // b = B x over the fitted shapes, reading only where each is nonzero (CKernels).
-            basis.withUnsafeBufferPointer { bp in runs.withUnsafeBufferPointer { rp in
-                runStart.withUnsafeBufferPointer { rs in fitted.withUnsafeBufferPointer { fp in
-                    sparse_projection(bp.baseAddress!, outputSize, x, fp.baseAddress!, Int32(m), rp.baseAddress!, rs.baseAddress!, b)
+            // b = B x over the fitted shapes, ‖x‖² and x's finiteness, in one pass (CKernels).
+            var xx = 0.0
+            let finite = packed.withUnsafeBufferPointer { pp in blockStart.withUnsafeBufferPointer { bs in
+                entryRow.withUnsafeBufferPointer { er in state.lanes.withUnsafeMutableBufferPointer { lanes in
+                    frame_projection(pp.baseAddress, bs.baseAddress!, er.baseAddress, outputSize, x, Int32(m), lanes.baseAddress, b, &xx)
                 } }
             } }
+            guard finite != 0 else { return .nan }
             state.lastIterations = state.status.withUnsafeMutableBufferPointer { st in
                 solver.solve(b: b, w: w, status: st.baseAddress!, scratch: scratch)
             }
@@ -168,29 +172,21 @@ public final class Retarget: @unchecked Sendable {
         }
     }
 
-    /// Whether every one of `n` floats is finite (x·0 is NaN exactly for NaN and ±Inf), vectorised.
-    public static func allFinite(_ x: UnsafePointer<Float>, _ n: Int) -> Bool {
-        var acc = SIMD16<Float>()
-        var c = 0
-        while c + 16 <= n { acc += UnsafeRawPointer(x + c).loadUnaligned(as: SIMD16<Float>.self) * 0; c += 16 }
-        var tail: Float = 0
-        while c < n { tail += x[c] * 0; c += 1 }
-        return (acc.sum() + tail) == 0
-    }
-
-    static func nonzeroRuns(_ basis: [Float], count k: Int, size n: Int, mergeGap: Int = 16) -> ([Int32], [Int64]) {
-        var runs: [Int32] = []
-        var starts: [Int64] = [0]
-        for i in 0..<k {
-            var open = -1, lastNonzero = -1
-            for c in 0..<n where basis[i * n + c] != 0 {
-                if open < 0 { open = c } else if c - lastNonzero > mergeGap { runs += [Int32(open), Int32(lastNonzero + 1)]; open = c }
-                lastNonzero = c
+    /// `rows` of the basis block-major (the layout `frame_projection` reads): per block of
+    /// `FRAME_PROJECTION_BLOCK` floats, the rows nonzero in it (as indices into `rows`) and their values, zero-padded past `size`.
+    static func blockMajor(_ basis: [Float], rows: [Int], size n: Int) -> (packed: [Float], blockStart: [Int32], entryRow: [Int32]) {
+        let block = Int(FRAME_PROJECTION_BLOCK), blocks = (n + block - 1) / block
+        var packed: [Float] = [], starts: [Int32] = [0], entries: [Int32] = []
+        for j in 0..<blocks {
+            let span = (j * block)..<min((j + 1) * block, n)
+            for (a, row) in rows.enumerated() where basis[(row * n + span.lowerBound)..<(row * n + span.upperBound)].contains(where: { $0 != 0 }) {
+                entries.append(Int32(a))
+                packed += basis[(row * n + span.lowerBound)..<(row * n + span.upperBound)]
+                packed += [Float](repeating: 0, count: block - span.count)
             }
-            if open >= 0 { runs += [Int32(open), Int32(lastNonzero + 1)] }
-            starts.append(Int64(runs.count / 2))
+            starts.append(Int32(entries.count))
         }
-        return (runs, starts)
+        return (packed, starts, entries)
     }
 
     /// Fits every frame (row) of `offsets` in order, the warm start and smoothing carrying from one
@@ -232,6 +228,7 @@ public final class Retarget: @unchecked Sendable {
 /// smoothing filter, and the solver's scratch. Fixed size; `reset()` forgets the past.
 public struct RetargetState {
     var storage: [Double]     // b, w (fitted shapes), raw, smoothed (all shapes), then the solver's scratch
+    var lanes: [Float]        // the projection's accumulators, 8 per fitted shape
     var status: [Int8]
     var primed = false
     /// Active-set iterations of the last solve (diagnostics: about 2-3 warm, 20 cold, for ARKit-52).
@@ -239,6 +236,7 @@ public struct RetargetState {
 
     init(count k: Int, fitted m: Int) {
         storage = [Double](repeating: 0, count: 2 * m + 2 * k + BoxLeastSquares.scratchCount(k: m))
+        lanes = [Float](repeating: 0, count: 8 * max(m, 1))
         status = [Int8](repeating: BoxLeastSquares.Status.atLower.rawValue, count: m)
     }
 
