@@ -366,6 +366,21 @@ typedef int (*mimetic_progress_callback)(int32_t stage, int32_t step, int32_t to
                                          double held_out_loss /* NaN when not evaluated at this step */, void *user_data);
 
 MIMETIC_API void mimetic_personalize_params_init(mimetic_personalize_params *params);
+/* The bilabial events of a clip (the bilabial_frames of a mimetic_reference_clip): frames where the
+ * lips close, for a reference that does not come with them (a Live Link take, your own capture).
+ * With phones (n_phones [start, end) spans in seconds of the clip's audio, 2 doubles each: the m/b/p
+ * phones of a forced alignment of its transcript, e.g. by `mimetic-align`): one event per closure
+ * (spans less than a frame apart are one closure) at the frame of smallest inner-lip opening within
+ * the span and a frame either side, or the span's centre on a model without lip pairs; spans outside
+ * the clip are dropped. phones NULL: from the motion alone, one event per run of frames whose mean
+ * inner-lip opening is at most 0.5 mm, at its smallest (none on a model without lip pairs).
+ * offsets: frames x info.output_size, as in a mimetic_reference_clip. At most max(n_phones, frames)
+ * events; *out_count receives how many, and if capacity is smaller nothing is written and the call
+ * returns MIMETIC_ERROR_BUFFER_TOO_SMALL. A span with NaN/Inf or end < start, or NaN/Inf offsets:
+ * MIMETIC_ERROR_INVALID_ARGUMENT. Allocates. */
+MIMETIC_API mimetic_status mimetic_closure_events(const mimetic_model *model, const float *offsets, size_t frames,
+                                                  const double *phones, size_t n_phones, int32_t *events, size_t capacity,
+                                                  size_t *out_count);
 
 /* Imitator: adapts the model to the clips (two stages, Adam, early stopping on a held-out clip).
  * Mimic: the style encoder on the clips' motion (audio unused). FaceFormer: MIMETIC_ERROR_INVALID_ARGUMENT

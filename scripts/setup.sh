@@ -5,7 +5,7 @@
 #                              #   renderer (Pillow, moderngl, imageio-ffmpeg). What `make demo` needs.
 #   scripts/setup.sh convert   # demo + CPU PyTorch (the converter reads PyTorch checkpoints)
 #   scripts/setup.sh train     # convert + scipy and espeak-ng (the synthetic corpus), matplotlib
-#   scripts/setup.sh test      # everything (the default): train + transformers, pytest, mypy, tqdm, Ray, cmake.
+#   scripts/setup.sh test      # everything (the default): train + transformers, pytest, mypy, tqdm, Ray, pocketsphinx, cmake.
 #                              #   `make test`, CI
 #
 # Python packages go into a virtual environment under the checkout, .venv (made with
@@ -71,6 +71,8 @@ if at_least test; then
     pip_install "import pytest, transformers, mypy" pytest transformers mypy
     # mimetic-bake's progress bar and its Ray engine (bindings/python/tests/test_bake.py runs both).
     pip_install "import tqdm, ray" tqdm "ray>=2"
+    # mimetic-align (forced alignment of a take's transcript; bindings/python/tests/test_align.py).
+    pip_install "import pocketsphinx" "pocketsphinx>=5"
 fi
 # The tools package, editable (the tests and `python -m mimetic_tools...` use this checkout), with
 # the extras the profile needs; torch stays the CPU build above.

@@ -72,6 +72,9 @@ ROOT="$PWD"
 test -x .build/pyinstall/bin/mimetic-bake   # the console script the wheel installs
 (cd /tmp && env -u MIMETIC_LIBRARY PYTHONPATH="$ROOT/.build/pyinstall" "$PYTHON" -m mimetic.bake --help) >.build/bake-help.txt
 grep -q "usage: mimetic-bake" .build/bake-help.txt && echo "installed mimetic-bake answers --help"
+test -x .build/pyinstall/bin/mimetic-align
+(cd /tmp && env -u MIMETIC_LIBRARY PYTHONPATH="$ROOT/.build/pyinstall" "$PYTHON" -m mimetic.align --help) >.build/align-help.txt
+grep -q "usage: mimetic-align" .build/align-help.txt && echo "installed mimetic-align answers --help"
 
 echo "== Python binding types: mypy --strict over the package and a typed usage file"
 "$PYTHON" -m mypy --strict bindings/python/mimetic bindings/python/tests/typecheck_usage.py

@@ -17,7 +17,8 @@ struct Personalize: ParsableCommand {
 
     @Option(help: "Model file.") var model: String
     @Option(name: .customLong("ref"), help: "AUDIO.wav:MOTION.npy[:EVENTS.npy] (repeatable).") var refs: [String] = []
-    @Option(name: .customLong("ref-livelink"), help: "TAKE.csv:AUDIO.wav: a Live Link Face take (ARKit weights) with its audio (repeatable).")
+    @Option(name: .customLong("ref-livelink"), help: ArgumentHelp("TAKE.csv:AUDIO.wav[:PHONES.txt]: a Live Link Face take (ARKit weights) with its audio (repeatable).",
+                                                                  discussion: "PHONES.txt: the audio's forced alignment as 'start end phone' lines (`mimetic-align AUDIO.wav --text ...` writes it); its m/b/p phones place the lip closures. Without it, closures are found in the take's motion."))
     var takes: [String] = []
     @Option(help: "Blendshape basis the takes' weights go through, in the model's topology (default: arkit52.safetensors next to the model).")
     var basis: String?
@@ -46,13 +47,16 @@ struct Personalize: ParsableCommand {
                                             outputSize: m.outputSize)
                 for take in takes {
                     let parts = take.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-                    guard parts.count == 2 else { throw MimeticError.invalidArgument("--ref-livelink '\(take)': expected TAKE.csv:AUDIO.wav") }
+                    guard (2...3).contains(parts.count) else {
+                        throw MimeticError.invalidArgument("--ref-livelink '\(take)': expected TAKE.csv:AUDIO.wav[:PHONES.txt]")
+                    }
                     let wav = try readWAV(path: parts[1])
+                    let phones = parts.count == 3 ? try PhoneLabels(path: parts[2]).bilabial : nil
                     let (clip, used) = try m.referenceClip(take: LiveLinkTake(path: parts[0]), audio: wav.samples, sampleRate: wav.sampleRate,
-                                                           basis: retarget, offset: takeOffsetMs.map { $0 / 1000 })
-                    FileHandle.standardError.write(Data(String(format: "%@: %d frames, audio-to-take offset %.0f ms%@, %d lip closures\n", parts[0],
+                                                           basis: retarget, offset: takeOffsetMs.map { $0 / 1000 }, phones: phones)
+                    FileHandle.standardError.write(Data(String(format: "%@: %d frames, audio-to-take offset %.0f ms%@, %d lip closures (%@)\n", parts[0],
                                                                clip.offsets.rows, 1000 * used, takeOffsetMs == nil ? " (estimated)" : "",
-                                                               clip.bilabialFrames.count).utf8))
+                                                               clip.bilabialFrames.count, phones == nil ? "from the motion" : "at the aligned m/b/p").utf8))
                     clips.append(clip)
                 }
             }

@@ -62,6 +62,35 @@ int main(int argc, char **argv) {
     }
     printf("ARKit-52 on %zu frames: residual %.4f (energy-weighted), max jawOpen %.3f\n", frames, sqrt(num / den), worst);
     CHECK(sqrt(num / den) < 0.05, "residual %.4f", sqrt(num / den));
+    /* Lip closures of the animation: from the motion, and at forced-aligned m/b/p spans (pocketsphinx's
+     * for bumblebees.wav; M and B of "bumblebees" touch: one closure), with every error path. */
+    {
+        const double spans[] = { 0.30, 0.40, 0.73, 0.79, 0.87, 1.00, 1.00, 1.06, 1.17, 1.22, 1.44, 1.49, 1.84, 1.92, 2.51, 2.58 };
+        const double backwards[] = { 0.5, 0.4 };
+        int32_t events[256];
+        size_t n = 99, motion = 0;
+        CHECK(mimetic_closure_events(m, all, frames, NULL, 0, events, 256, &motion) == MIMETIC_OK, "motion events: %s", mimetic_last_error());
+        CHECK(motion >= 5 && motion <= 12, "%zu closures in the motion", motion);
+        CHECK(mimetic_closure_events(m, all, frames, spans, 8, events, 256, &n) == MIMETIC_OK, "aligned events: %s", mimetic_last_error());
+        CHECK(n == 7, "%zu closures at 8 aligned spans (7 closures)", n);
+        for (t = 0; t < n; ++t) CHECK(events[t] >= 0 && (size_t)events[t] < frames && (t == 0 || events[t] > events[t - 1]), "event %d", (int)events[t]);
+        CHECK(events[0] >= 8 && events[0] <= 12, "the first closure (\"pair\", 0.30-0.40 s) at frame %d", (int)events[0]);
+        n = 99;
+        CHECK(mimetic_closure_events(m, all, frames, spans, 8, events, 3, &n) == MIMETIC_ERROR_BUFFER_TOO_SMALL && n == 7, "capacity 3: %zu", n);
+        CHECK(mimetic_closure_events(m, all, frames, backwards, 1, events, 256, &n) == MIMETIC_ERROR_INVALID_ARGUMENT &&
+              strstr(mimetic_last_error(), "start <= end") != NULL, "a backwards span: %s", mimetic_last_error());
+        CHECK(mimetic_closure_events(NULL, all, frames, NULL, 0, events, 256, &n) == MIMETIC_ERROR_INVALID_ARGUMENT, "NULL model");
+        CHECK(mimetic_closure_events(m, NULL, frames, NULL, 0, events, 256, &n) == MIMETIC_ERROR_INVALID_ARGUMENT, "NULL offsets");
+        CHECK(mimetic_closure_events(m, all, frames, NULL, 0, events, 256, NULL) == MIMETIC_ERROR_INVALID_ARGUMENT, "NULL out_count");
+        CHECK(mimetic_closure_events(m, all, frames, NULL, 3, events, 256, &n) == MIMETIC_ERROR_INVALID_ARGUMENT, "NULL phones, n_phones 3");
+        CHECK(mimetic_closure_events(m, all, 0, NULL, 0, events, 256, &n) == MIMETIC_ERROR_INVALID_ARGUMENT, "0 frames");
+        CHECK(mimetic_closure_events(m, all, (size_t)1 << 62, NULL, 0, events, 256, &n) == MIMETIC_ERROR_INVALID_ARGUMENT, "huge frames");
+        const float saved = all[5];
+        all[5] = NAN;
+        CHECK(mimetic_closure_events(m, all, frames, NULL, 0, events, 256, &n) == MIMETIC_ERROR_INVALID_ARGUMENT &&
+              strstr(mimetic_last_error(), "offsets[5]") != NULL, "NaN offsets: %s", mimetic_last_error());
+        all[5] = saved;
+    }
     /* Offsets from weights reproduce the fit: residual of the reconstruction equals the one reported. */
     CHECK(mimetic_retarget_offsets(r, w, (size_t)k, back, (size_t)info.output_size) == MIMETIC_OK, "offsets");
     CHECK(mimetic_retarget_offsets(r, w, (size_t)k - 1, back, (size_t)info.output_size) == MIMETIC_ERROR_INVALID_ARGUMENT, "offsets n");

@@ -77,6 +77,54 @@ final class LiveLinkTakeTests: XCTestCase {
                       "the neutral face is open")
     }
 
+    /// Closures at the m/b/p of a forced alignment: pocketsphinx's spans for "A pair of bumblebees
+    /// buzzed past the open window." (mimetic-align on models/samples/bumblebees.wav, in seconds).
+    func testClosureEventsAtAlignedPhones() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let model = try MimeticModel(path: root.appendingPathComponent("models/default.safetensors").path)
+        let wav = try readWAV(path: root.appendingPathComponent("models/samples/bumblebees.wav").path)
+        let offsets = try model.animate(audio: model.speech(wav.samples, sampleRate: wav.sampleRate, name: "s"), style: .slot(0)).offsets
+        let labels = try PhoneLabels(text: """
+            # start	end	phone
+            0.00	0.22	SIL
+            0.30 0.40 P
+            0.73	0.79	b
+            0.87	1.00	M
+            1.00	1.06	B
+            1.17	1.22	b
+            1.44	1.49	P
+            1.84	1.92	P
+            2.51	2.58	EM
+            9.00	9.10	P
+            """, source: "bumblebees.phones.txt")
+        XCTAssertEqual(labels.phones.count, 10)
+        let spans = labels.bilabial
+        XCTAssertEqual(spans.count, 9, "SIL is not a closure; case does not matter")
+        let events = try model.closureEvents(offsets, phones: spans)
+        // "bum|blebees" (M then B, touching) is one closure; the span past the clip's end is dropped.
+        XCTAssertEqual(events.count, 7, "\(events)")
+        let fps = Double(model.config.fps)
+        let merged = MimeticModel.PhoneInterval(start: spans[2].start, end: spans[3].end)
+        for (e, span) in zip(events, [spans[0], spans[1], merged, spans[4], spans[5], spans[6], spans[7]]) {
+            XCTAssertTrue(Double(e) >= (span.start * fps).rounded(.down) - 1 && Double(e) <= (span.end * fps).rounded(.up), "event \(e) in \(span)")
+        }
+        // Where the motion also closes the lips, the two agree (the model closes at every m/b/p here).
+        let motion = model.closureEvents(offsets)
+        for e in events { XCTAssertTrue(motion.contains { abs($0 - e) <= 1 }, "aligned event \(e) has no motion closure near it: \(motion)") }
+        XCTAssertThrowsError(try model.closureEvents(offsets, phones: [.init(start: 1, end: 0.5)])) { XCTAssertTrue("\($0)".contains("start <= end")) }
+        XCTAssertThrowsError(try model.closureEvents(offsets, phones: [.init(start: .nan, end: 0.5)]))
+        XCTAssertEqual(try model.closureEvents(offsets, phones: []), [])
+    }
+
+    func testPhoneLabelsRefuseMalformedLines() throws {
+        XCTAssertThrowsError(try PhoneLabels(text: "0.1 0.2\n", source: "a")) { XCTAssertTrue("\($0)".contains("a: line 1 has 2 fields")) }
+        XCTAssertThrowsError(try PhoneLabels(text: "0.1 0.2 M\nx 0.3 P\n", source: "a")) { XCTAssertTrue("\($0)".contains("line 2")) }
+        XCTAssertThrowsError(try PhoneLabels(text: "0.1 nan M\n", source: "a")) { XCTAssertTrue("\($0)".contains("finite")) }
+        XCTAssertThrowsError(try PhoneLabels(text: "0.3 0.2 M\n", source: "a")) { XCTAssertTrue("\($0)".contains("start <= end")) }
+        XCTAssertThrowsError(try PhoneLabels(text: "# nothing\n\n", source: "a")) { XCTAssertTrue("\($0)".contains("no phone labels")) }
+        XCTAssertThrowsError(try PhoneLabels(path: "/nonexistent/phones.txt")) { XCTAssertTrue("\($0)".contains("cannot read phone labels")) }
+    }
+
     func testOffsetEstimateFindsAKnownShift() throws {
         // A smooth random curve, sampled at 30 fps as the "prediction" and at 60 fps 90 ms late as the take.
         func curve(_ t: Double) -> Float { Float(0.5 + 0.3 * sin(7 * t) * sin(2.3 * t + 1) + 0.1 * sin(19 * t)) }

@@ -52,6 +52,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <utility>
 #include <vector>
 #if __cplusplus >= 202002L
 #include <span>
@@ -232,6 +233,21 @@ public:
         return styleFromMotion(offsets.data(), offsets.size() / out);
     }
 
+    /// Frames where the lips close in a reference clip of `frames` x outputSize() offsets, for
+    /// mimetic_reference_clip::bilabial_frames (see mimetic_closure_events), from the motion alone.
+    /// Not real-time (allocates).
+    std::vector<int32_t> closureEvents(const float *offsets, std::size_t frames) const {
+        return closureEventsFrom(offsets, frames, nullptr, 0);
+    }
+    /// The same at the m/b/p `phones` of a forced alignment of the clip's audio ({start, end} in
+    /// seconds, e.g. the m/b/p lines of mimetic-align's labels): one event per closure.
+    std::vector<int32_t> closureEvents(const float *offsets, std::size_t frames, const std::vector<std::pair<double, double>> &phones) const {
+        std::vector<double> spans;
+        for (const auto &p : phones) { spans.push_back(p.first); spans.push_back(p.second); }
+        static const double none[2] = {0, 0};   // non-NULL even when empty: NULL would mean "from the motion"
+        return closureEventsFrom(offsets, frames, spans.empty() ? none : spans.data(), phones.size());
+    }
+
     /// Every style slot's name, in slot order.
     std::vector<std::string> styleNames() const {
         std::vector<std::string> names;
@@ -240,6 +256,14 @@ public:
     }
 
 private:
+    std::vector<int32_t> closureEventsFrom(const float *offsets, std::size_t frames, const double *spans, std::size_t n) const {
+        std::vector<int32_t> events(frames > n ? frames : n);
+        std::size_t count = 0;
+        detail::check(mimetic_closure_events(model_.get(), offsets, frames, spans, n, events.data(), events.size(), &count),
+                      "mimetic_closure_events");
+        events.resize(count);
+        return events;
+    }
     friend class Stream;
     friend class StreamParams;
 

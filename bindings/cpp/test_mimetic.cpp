@@ -672,6 +672,19 @@ void testRetarget(const std::string &model_path, const std::string &basis_path, 
     std::remove(glb.c_str());
     CHECK_THROWS(MIMETIC_ERROR_INVALID_ARGUMENT, arkit.exportWeights(model, std::vector<float>(51), MIMETIC_EXPORT_GLB, glb));
     CHECK_THROWS(MIMETIC_ERROR_IO, arkit.exportWeights(model, offline, MIMETIC_EXPORT_ARKIT_CSV, "/nonexistent/take.csv"));
+
+    // Lip closures of the animation: one at an aligned m/b/p span, inside it; an empty span list is
+    // no closures (not the motion's); a backwards span and a wrong size are errors.
+    if (n > 40) {
+        const std::vector<int32_t> one = model.closureEvents(frames.data(), n, {{1.0, 1.1}});
+        CHECK(one.size() == 1 && one[0] >= 29 && one[0] <= 33, "%zu closures at one span, the first at %d", one.size(),
+              one.empty() ? -1 : static_cast<int>(one[0]));
+    }
+    const std::vector<int32_t> motion = model.closureEvents(frames.data(), n);
+    for (std::size_t i = 1; i < motion.size(); ++i) CHECK(motion[i] > motion[i - 1], "motion closures in order");
+    CHECK(model.closureEvents(frames.data(), n, {}).empty(), "no spans, no closures");
+    CHECK_THROWS(MIMETIC_ERROR_INVALID_ARGUMENT, model.closureEvents(frames.data(), n, {{0.5, 0.4}}));
+    CHECK_THROWS(MIMETIC_ERROR_INVALID_ARGUMENT, model.closureEvents(frames.data(), 0));
 }
 
 int main(int argc, char **argv) {

@@ -205,3 +205,40 @@ public func mimetic_persona_blend(_ a: OpaquePointer?, _ b: OpaquePointer?, _ t:
         return MIMETIC_OK
     }
 }
+
+@_cdecl("mimetic_closure_events")
+public func mimetic_closure_events(_ model: OpaquePointer?, _ offsets: UnsafePointer<Float>?, _ frames: UInt, _ phones: UnsafePointer<Double>?,
+                                   _ nPhones: UInt, _ events: UnsafeMutablePointer<Int32>?, _ capacity: UInt,
+                                   _ outCount: UnsafeMutablePointer<Int>?) -> Int32 {
+    let function: StaticString = "mimetic_closure_events"
+    guard let model else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "\(function): model is NULL") }
+    guard let offsets else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "\(function): offsets is NULL") }
+    guard let outCount else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "\(function): out_count is NULL") }
+    return guarded {
+        let m = handle(model).model
+        let t = try CallerSize.count(frames, "frames", function: function)
+        let np = try CallerSize.count(nPhones, "n_phones", function: function)
+        guard t > 0 else { throw MimeticError.invalidArgument("\(function): frames is 0") }
+        guard np == 0 || phones != nil else { throw MimeticError.invalidArgument("\(function): phones is NULL with n_phones = \(np)") }
+        let motion = Matrix(rows: t, cols: m.outputSize, data: Array(UnsafeBufferPointer(start: offsets, count: t * m.outputSize)))
+        if let i = motion.data.firstIndex(where: { !$0.isFinite }) {
+            throw MimeticError.invalidArgument("\(function): offsets[\(i)] is \(motion.data[i]) (NaN or Inf)")
+        }
+        let found: [Int]
+        if let phones {
+            let spans = (0..<np).map { MimeticModel.PhoneInterval(start: phones[2 * $0], end: phones[2 * $0 + 1]) }
+            found = try m.closureEvents(motion, phones: spans)
+        } else {
+            found = m.closureEvents(motion)
+        }
+        outCount.pointee = found.count
+        guard CallerSize.capacity(capacity) >= found.count else {
+            throw MimeticError.bufferTooSmall("\(function): events holds \(capacity); there are \(found.count) events")
+        }
+        if !found.isEmpty {
+            guard let events else { throw MimeticError.invalidArgument("\(function): events is NULL") }
+            for (i, e) in found.enumerated() { events[i] = Int32(e) }
+        }
+        return MIMETIC_OK
+    }
+}

@@ -83,3 +83,16 @@ func createDirectories(atPath path: String) throws {
         throw FileAccessFailure(reason: "it exists and is not a directory")
     }
 }
+
+/// A whole UTF-8 text file; `what` names it in the errors ("take", "phone labels") and `expected`
+/// says what such a file should be ("a Live Link Face CSV is").
+func readTextFile(atPath path: String, what: String, expected: String) throws -> String {
+    let bytes: [UInt8]
+    do { bytes = try readFileBytes(atPath: path) } catch let f as FileAccessFailure {
+        throw MimeticError.io("cannot read \(what) '\(path)': \(f.reason)")
+    }
+    guard let text = String(validating: bytes, as: UTF8.self) else {
+        throw MimeticError.invalidArgument("\(path): not a UTF-8 text file (\(expected))")
+    }
+    return text
+}

@@ -23,13 +23,7 @@ public struct LiveLinkTake: Sendable {
     static let timecodeRates = [24, 25, 30, 48, 50, 60]
 
     public init(path: String) throws {
-        let bytes: [UInt8]
-        do { bytes = try readFileBytes(atPath: path) } catch let f as FileAccessFailure {
-            throw MimeticError.io("cannot read take '\(path)': \(f.reason)")
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw MimeticError.invalidArgument("\(path): not a UTF-8 text file (a Live Link Face CSV is)")
-        }
+        let text = try readTextFile(atPath: path, what: "take", expected: "a Live Link Face CSV is")
         try self.init(csv: text, source: path)
     }
 
@@ -175,9 +169,10 @@ extension MimeticModel {
     /// A reference clip from a Live Link Face take and its audio: the take's weights resampled at
     /// the model's frames (shifted by `offset`, or when nil by the shift that best matches the
     /// model's own animation of the audio; 0 if that animation does not move) and mapped through `basis` (an ARKit basis in this model's topology) to offsets. Returns
-    /// the clip and the offset used.
+    /// the clip and the offset used. The clip's bilabial events come from `phones` (the m/b/p spans of
+    /// a forced alignment of the audio, `PhoneLabels.bilabial`) when given, else from the motion alone.
     public func referenceClip(take: LiveLinkTake, audio: [Float], sampleRate: Int, basis: Retarget,
-                              offset: Double? = nil) throws -> (ReferenceClip, Double) {
+                              offset: Double? = nil, phones: [PhoneInterval]? = nil) throws -> (ReferenceClip, Double) {
         guard basis.outputSize == outputSize else {
             throw MimeticError.invalidArgument("the basis is for \(basis.outputSize / 3) vertices; this model has \(outputSize / 3)")
         }
@@ -209,40 +204,8 @@ extension MimeticModel {
                 for t in 0..<frames { basis.offsets(weights: wp.baseAddress! + t * basis.count, into: o.baseAddress! + t * outputSize) }
             }
         }
-        return (ReferenceClip(audio: speech, offsets: offsets, bilabialFrames: closureEvents(offsets)), shift)
-    }
-
-    /// Frames of lip closures in reference offsets, from the motion alone: on models with inner-lip
-    /// pairs and a template, each run of frames whose mean pair distance is at most `gap` (0.5 mm,
-    /// the "lips close" threshold of the evaluation) gives one event, at the run's smallest opening.
-    /// Empty without lip pairs (the lip-contact weighting is then off for the clip).
-    public func closureEvents(_ offsets: Matrix, gap: Float = 0.0005) -> [Int] {
-        guard let pairs = lipPairs, let tpl = template, !pairs.upper.isEmpty else { return [] }
-        var events: [Int] = []
-        var runStart = -1, best = -1
-        var bestGap = Float.infinity
-        for t in 0...offsets.rows {
-            var g = Float.infinity
-            if t < offsets.rows {
-                var s: Float = 0
-                for (u, l) in zip(pairs.upper, pairs.lower) {
-                    let a = Int(u) * 3, b = Int(l) * 3, o = t * offsets.cols
-                    let dx = (tpl[a] + offsets.data[o + a]) - (tpl[b] + offsets.data[o + b])
-                    let dy = (tpl[a + 1] + offsets.data[o + a + 1]) - (tpl[b + 1] + offsets.data[o + b + 1])
-                    let dz = (tpl[a + 2] + offsets.data[o + a + 2]) - (tpl[b + 2] + offsets.data[o + b + 2])
-                    s += (dx * dx + dy * dy + dz * dz).squareRoot()
-                }
-                g = s / Float(pairs.upper.count)
-            }
-            if g <= gap {
-                if runStart < 0 { runStart = t; bestGap = .infinity }
-                if g < bestGap { bestGap = g; best = t }
-            } else if runStart >= 0 {
-                events.append(best)
-                runStart = -1
-            }
-        }
-        return events
+        let events = try phones.map { try closureEvents(offsets, phones: $0) } ?? closureEvents(offsets)
+        return (ReferenceClip(audio: speech, offsets: offsets, bilabialFrames: events), shift)
     }
 }
 

@@ -284,6 +284,8 @@ _RETARGET_FUNCTIONS = {
     "mimetic_reference_from_take": (_enum_t, [c_model_p, c_retarget_p, ctypes.c_char_p, c_float_p, ctypes.c_size_t, ctypes.c_int32,
                                               ctypes.POINTER(ctypes.c_double), c_float_p, ctypes.c_size_t,
                                               ctypes.POINTER(ctypes.c_size_t), ctypes.POINTER(ctypes.c_double)]),
+    "mimetic_closure_events": (_enum_t, [c_model_p, c_float_p, ctypes.c_size_t, ctypes.POINTER(ctypes.c_double), ctypes.c_size_t,
+                                         ctypes.POINTER(ctypes.c_int32), ctypes.c_size_t, ctypes.POINTER(ctypes.c_size_t)]),
 }
 
 FUNCTIONS = {**_MODEL_FUNCTIONS, **_OPTIONAL_MODEL_FUNCTIONS, **_STREAM_FUNCTIONS, **_UTTERANCE_FUNCTIONS,

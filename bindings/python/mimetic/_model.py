@@ -5,7 +5,7 @@ import ctypes
 import os
 import threading
 from dataclasses import dataclass
-from typing import Any, List, Optional, Set, Union
+from typing import Any, List, Optional, Sequence, Set, Tuple, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -308,6 +308,21 @@ class Model:
         del chosen
         return out[:made.value]
 
+    def _motion(self, function_name: str, offsets: Any) -> np.ndarray:
+        """``offsets`` as a contiguous float32 ``[frames, output_size]`` (from that or ``[frames, V, 3]``)."""
+        assert self._info is not None
+        try:
+            arr = np.asarray(offsets, dtype=np.float32)
+        except (TypeError, ValueError) as e:
+            raise InvalidArgumentError(f"{function_name}: offsets must be a float array: {e}") from None
+        out_size = self._info.output_size
+        if arr.ndim == 3 and arr.shape[1:] == (self._info.num_vertices, 3):
+            arr = arr.reshape(arr.shape[0], out_size)
+        if arr.ndim != 2 or arr.shape[1] != out_size or arr.shape[0] == 0:
+            raise InvalidArgumentError(f"{function_name}: offsets must be [frames, {out_size}] or "
+                                       f"[frames, {self._info.num_vertices}, 3] with frames > 0, got shape {arr.shape}")
+        return np.ascontiguousarray(arr)
+
     def style_from_motion(self, offsets: Any) -> np.ndarray:
         """Mimic: the style code (float32 ``[style_dim]``) of a reference motion clip.
 
@@ -318,21 +333,38 @@ class Model:
         """
         handle = self._require_open()
         assert self._info is not None
-        try:
-            arr = np.asarray(offsets, dtype=np.float32)
-        except (TypeError, ValueError) as e:
-            raise InvalidArgumentError(f"style_from_motion: offsets must be a float array: {e}") from None
-        out_size = self._info.output_size
-        if arr.ndim == 3 and arr.shape[1:] == (self._info.num_vertices, 3):
-            arr = arr.reshape(arr.shape[0], out_size)
-        if arr.ndim != 2 or arr.shape[1] != out_size:
-            raise InvalidArgumentError(f"style_from_motion: offsets must be [frames, {out_size}] or "
-                                       f"[frames, {self._info.num_vertices}, 3], got shape {arr.shape}")
-        arr = np.ascontiguousarray(arr)
+        arr = self._motion("style_from_motion", offsets)
         code = np.empty(self._info.style_dim, dtype=np.float32)
         check(function("mimetic_style_from_motion")(handle, float_ptr(arr), arr.shape[0], float_ptr(code),
                                                     code.shape[0]), "mimetic_style_from_motion")
         return code
+
+    def closure_events(self, offsets: Any, phones: Optional[Sequence[Tuple[float, float]]] = None) -> np.ndarray:
+        """Frames where the lips close in a reference clip (int32; ``ReferenceClip.bilabial_frames``),
+        ``mimetic_closure_events``.
+
+        ``offsets``: ``[frames, output_size]`` or ``[frames, num_vertices, 3]`` offsets from the template.
+        ``phones``: ``(start, end)`` seconds of the m/b/p phones of a forced alignment of the clip's
+        audio (``mimetic.align.bilabial_spans``): one event per closure, at its smallest lip opening.
+        None: from the motion alone (each run of frames with the lips within 0.5 mm, at its smallest).
+        """
+        handle = self._require_open()
+        arr = self._motion("closure_events", offsets)
+        spans = None
+        if phones is not None:
+            try:
+                spans = np.ascontiguousarray(np.asarray(phones, dtype=np.float64).reshape(-1, 2))
+            except (TypeError, ValueError) as e:
+                raise InvalidArgumentError(f"closure_events: phones must be (start, end) pairs in seconds: {e}") from None
+        count = ctypes.c_size_t()
+        n_phones = 0 if spans is None else spans.shape[0]
+        phone_ptr = None if spans is None else spans.ctypes.data_as(ctypes.POINTER(ctypes.c_double))
+        capacity = max(arr.shape[0], n_phones)
+        events = np.empty(capacity, dtype=np.int32)
+        check(function("mimetic_closure_events")(handle, float_ptr(arr), arr.shape[0], phone_ptr, n_phones,
+                                                 events.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)), capacity,
+                                                 ctypes.byref(count)), "mimetic_closure_events")
+        return events[:count.value].copy()
 
     def close(self, defer: bool = False) -> None:
         """Frees the native model. Idempotent (a no-op once closed or once a deferred close is pending).

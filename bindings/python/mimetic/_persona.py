@@ -5,7 +5,7 @@ import ctypes
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Sequence
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -34,17 +34,25 @@ class ReferenceClip:
     take_offset_s: Optional[float] = None
 
     @classmethod
-    def from_livelink(cls, model: Model, take: Any, audio: Any, basis: Any, offset_s: Optional[float] = None) -> "ReferenceClip":
+    def from_livelink(cls, model: Model, take: Any, audio: Any, basis: Any, offset_s: Optional[float] = None,
+                      transcript: Optional[str] = None,
+                      phones: Optional[Sequence[Tuple[float, float]]] = None) -> "ReferenceClip":
         """A clip from a Live Link Face take (its CSV path) and its audio (a ``mimetic.Audio``):
         the take's ARKit weights at the model's frames, through ``basis`` (a ``mimetic.Retarget``
         of an ARKit basis in the model's topology) to offsets (``mimetic_reference_from_take``).
-        ``offset_s`` None: estimated by aligning the take with the model's own animation of the audio."""
+        ``offset_s`` None: estimated by aligning the take with the model's own animation of the audio.
+
+        Lip closures (``bilabial_frames``): with ``transcript``, at the m/b/p phones of its forced
+        alignment with the audio (``mimetic.align``, needs pocketsphinx); with ``phones``, at those
+        ``(start, end)`` spans in seconds; otherwise found in the take's motion."""
         from ._audio import Audio
         from ._retarget import Retarget
         if not isinstance(audio, Audio):
             raise InvalidArgumentError("from_livelink: audio must be a mimetic.Audio (mimetic.load_wav)")
         if not isinstance(basis, Retarget):
             raise InvalidArgumentError("from_livelink: basis must be a mimetic.Retarget")
+        if transcript is not None and phones is not None:
+            raise InvalidArgumentError("from_livelink: give transcript or phones, not both")
         a32 = np.ascontiguousarray(audio.samples, dtype=np.float32)
         frames = model.frame_count(a32.shape[0], audio.sample_rate)
         out = np.empty((max(frames, 1), model.info.num_vertices, 3), dtype=np.float32)
@@ -56,7 +64,13 @@ class ReferenceClip:
                                                           float_ptr(a32), a32.shape[0], audio.sample_rate, given, float_ptr(out),
                                                           frames * model.info.output_size, ctypes.byref(made), ctypes.byref(used)),
                   "mimetic_reference_from_take")
-        return cls(offsets=out[:made.value], audio=a32, sample_rate=audio.sample_rate, take_offset_s=used.value)
+        offsets = out[:made.value]
+        if transcript is not None:
+            from .align import align, bilabial_spans
+            phones = bilabial_spans(align(audio, transcript))
+        events = model.closure_events(offsets, phones=phones)
+        return cls(offsets=offsets, audio=a32, sample_rate=audio.sample_rate, take_offset_s=used.value,
+                   bilabial_frames=[int(e) for e in events])
 
 
 #: ``progress(stage, step, total_steps, training_loss, held_out_loss_or_None) -> bool`` (False cancels).

@@ -20,7 +20,13 @@ import tempfile
 from typing import Dict, List
 
 import numpy as np
+from safetensors import safe_open
 from safetensors.numpy import load_file
+
+
+def load_metadata(path: str) -> Dict[str, str]:
+    with safe_open(path, "np") as f:
+        return dict(f.metadata() or {})
 
 
 def main(argv=None) -> int:
@@ -32,8 +38,12 @@ def main(argv=None) -> int:
     ap.add_argument("--reference-seconds", type=float, default=10.0)
     ap.add_argument("--start", default=None, help="passed to mimetic personalize --start (best, mean, slot0)")
     ap.add_argument("--exact-only", action="store_true", help="skip the takes (the personalization baseline alone)")
+    ap.add_argument("--events", choices=("motion", "aligned"), default="motion",
+                    help="the takes' lip closures: from the take's motion, or at the m/b/p of the clip text's forced "
+                         "alignment with the take's audio (mimetic.align, pocketsphinx)")
     a = ap.parse_args(argv)
     import mimetic
+    from mimetic.align import align, bilabial_spans, write_labels
     rig = load_file(os.path.join(a.corpus, "rig.safetensors"))
     basis = rig["basis"].astype(np.float32)
     truth_offsets = json.load(open(os.path.join(a.takes, "offsets.json")))
@@ -44,6 +54,10 @@ def main(argv=None) -> int:
     rows = []
     offset_errors = []
     event_counts = []
+    event_matches = {"motion": [0, 0], "aligned": [0, 0]}     # [events found, of which within 2 frames of a true one]
+    truth_total = [0, 0]                                        # [true events, of which some found event is within 2 frames]
+    recalled = {"motion": 0, "aligned": 0}
+    arkit = mimetic.Retarget(model, os.path.join(os.path.dirname(a.model), "arkit52.safetensors")) if not a.exact_only else None
     with tempfile.TemporaryDirectory() as tmp:
         for speaker, stems in by_speaker.items():
             ref, held, seconds = [], [], 0.0
@@ -62,7 +76,24 @@ def main(argv=None) -> int:
                 events = os.path.join(tmp, stem + ".events.npy")
                 np.save(events, clip["bilabial_frames"].astype(np.float32))
                 exact_refs += ["--ref", f"{a.takes}/{stem}.wav:{npy}:{events}"]
-                take_refs += ["--ref-livelink", f"{a.takes}/{stem}.csv:{a.takes}/{stem}.wav"]
+                take = f"{a.takes}/{stem}.csv:{a.takes}/{stem}.wav"
+                if arkit is not None:
+                    text = json.loads(load_metadata(os.path.join(a.corpus, "clips", stem + ".safetensors"))["corpus.clip"])["text"]
+                    speech = mimetic.load_wav(f"{a.takes}/{stem}.wav")
+                    phones = align(speech, text)
+                    truth_events = clip["bilabial_frames"].astype(int)
+                    truth_total[0] += len(truth_events)
+                    take_offsets = mimetic.ReferenceClip.from_livelink(model, f"{a.takes}/{stem}.csv", speech, arkit).offsets
+                    for kind, spans in (("motion", None), ("aligned", bilabial_spans(phones))):
+                        found = model.closure_events(take_offsets, phones=spans)
+                        event_matches[kind][0] += len(found)
+                        event_matches[kind][1] += sum(1 for e in found if np.min(np.abs(truth_events - e)) <= 2) if len(truth_events) else 0
+                        recalled[kind] += sum(1 for e in truth_events if len(found) and np.min(np.abs(found - e)) <= 2)
+                    if a.events == "aligned":
+                        labels = os.path.join(tmp, stem + ".phones.txt")
+                        write_labels(phones, labels)
+                        take += ":" + labels
+                take_refs += ["--ref-livelink", take]
             personas = {}
             for kind, refs in (("exact", exact_refs),) + ((("take", take_refs),) if not a.exact_only else ()):
                 out = os.path.join(tmp, f"{speaker}_{kind}.persona.safetensors")
@@ -110,7 +141,12 @@ def main(argv=None) -> int:
               f"over {len(offset_errors)} takes (one frame = 33.3 ms)")
     if event_counts:
         found, truth = sum(e[0] for e in event_counts), sum(e[1] for e in event_counts)
-        print(f"lip closures found in the takes: {found}, in the corpus's m/b/p events: {truth}")
+        print(f"lip closures the personalization used ({a.events}): {found}, in the corpus's m/b/p events: {truth}")
+    if truth_total[0]:
+        for kind, (found, right) in event_matches.items():
+            print(f"closures {kind}: {found} found, {right} within 2 frames of a true m/b/p event "
+                  f"(precision {right / max(found, 1):.3f}); {recalled[kind]} of the {truth_total[0]} true events found "
+                  f"(recall {recalled[kind] / truth_total[0]:.3f})")
     return 0
 
 
