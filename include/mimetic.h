@@ -345,6 +345,9 @@ typedef struct mimetic_reference_clip {
     size_t bilabial_count;
 } mimetic_reference_clip;
 
+/* Starting points of the adaptation besides a slot (mimetic_personalize_params.initial_style_slot). */
+enum { MIMETIC_START_MEAN = -1, MIMETIC_START_BEST = -2 };
+
 typedef struct mimetic_personalize_params {
     size_t struct_size;             /* sizeof(mimetic_personalize_params); set by _init */
     int32_t style_steps;            /* stage 1: the style vector */
@@ -354,11 +357,20 @@ typedef struct mimetic_personalize_params {
     float velocity_weight;          /* 10, as Imitator */
     float lip_contact_weight;       /* lambda of the lip-contact weighting (20; 0: off) */
     int32_t held_out_clip;          /* clip kept for early stopping; -1: the last one when there are >= 2 */
-    int32_t initial_style_slot;     /* the training subject to start from */
+    int32_t initial_style_slot;     /* where stage 1 starts: a style slot (>= 0, a training subject),
+                                       MIMETIC_START_MEAN (the mean of the slots) or MIMETIC_START_BEST
+                                       (the mean or the slot that fits the reference best). Default: see
+                                       mimetic_personalize_params_init */
     float lip_closure_weight;       /* mu of the lip-closure term: around m/b/p the gap between the model's
                                        inner-lip pairs ('lip_pairs') must match the reference's (0.3; 0: off;
                                        ignored for models without lip_pairs). Added after 0.x: a caller
                                        passing the older 40-byte struct gets the default. */
+    int64_t held_out_folds;         /* 0 or 1: one adaptation, early-stopped on held_out_clip. k >= 2: k
+                                       adaptations, each stopped on another of the first k clips, averaged
+                                       (k times the time; steadier than one short held-out clip, and on
+                                       unseen speakers it kept the lips closed better). 64-bit so that it
+                                       starts past the 48 bytes of the struct before it: a caller passing
+                                       that size gets the default. Default 0 */
 } mimetic_personalize_params;
 
 /* Progress of mimetic_personalize; return 0 to cancel (the call then returns MIMETIC_ERROR_CANCELLED). */

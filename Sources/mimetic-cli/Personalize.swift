@@ -29,8 +29,10 @@ struct Personalize: ParsableCommand {
     @Option(help: "Stage 2 steps (style vector + motion basis).") var basisSteps = AdaptationOptions().basisSteps
     @Flag(help: "Skip stage 2: adapt the style vector only.") var noBasis = false
     @Option(help: "Where stage 1 starts: slot0 (Imitator's choice), mean (the mean of the slots), or best (the mean or a slot, whichever fits the reference best).")
-    var start: StartChoice = .slot0
+    var start: StartChoice = StartChoice(rawValue: AdaptationOptions().start.rawValue)!
     enum StartChoice: String, CaseIterable, ExpressibleByArgument { case best, mean, slot0 }
+    @Option(help: "Adapt this many times, each early-stopped on another of the first FOLDS clips, and average (FOLDS times the time; 0: once).")
+    var folds = AdaptationOptions().folds
     @Option(help: "λ of the lip-contact weighting (0: off).") var lipContactWeight: Float = AdaptationOptions().lipContactWeight
     @Option(help: "μ of the lip-closure term on the model's inner-lip pairs (0: off).") var lipClosureWeight: Float = AdaptationOptions().lipClosureWeight
     @Option(help: "BLAS threads.") var threads: Int?
@@ -89,6 +91,8 @@ struct Personalize: ParsableCommand {
                 options.styleSteps = styleSteps
                 options.basisSteps = noBasis ? 0 : basisSteps
                 options.start = AdaptationOptions.Start(rawValue: start.rawValue)!
+                guard (0...64).contains(folds) else { throw MimeticError.invalidArgument("--folds \(folds) is outside 0...64") }
+                options.folds = folds
                 options.lipContactWeight = lipContactWeight
                 options.lipClosureWeight = lipClosureWeight
                 let bar = quiet ? nil : ProgressBar(label: "personalizing")

@@ -58,7 +58,8 @@ int main(int argc, char **argv) {
     if (argc < 4) { fprintf(stderr, "usage: %s IMITATOR OTHER_IMITATOR MIMIC\n", argv[0]); return 2; }
     CHECK(offsetof(mimetic_stream_params, persona) == 72 && offsetof(mimetic_stream_params, reserve_persona_basis) == 80 &&
           sizeof(mimetic_stream_params) == 88, "stream params layout");
-    CHECK(sizeof(mimetic_personalize_params) == 48 && offsetof(mimetic_personalize_params, initial_style_slot) == 36 &&
+    CHECK(sizeof(mimetic_personalize_params) == 56 && offsetof(mimetic_personalize_params, held_out_folds) == 48 &&
+          offsetof(mimetic_personalize_params, initial_style_slot) == 36 &&
           offsetof(mimetic_personalize_params, lip_closure_weight) == 40, "personalize params layout");
     CHECK(sizeof(mimetic_reference_clip) == 56 && offsetof(mimetic_reference_clip, bilabial_count) == 48, "clip layout");
     CHECK(mimetic_model_load(argv[1], &model) == MIMETIC_OK, "load");
@@ -112,6 +113,27 @@ int main(int argc, char **argv) {
     CHECK(mimetic_personalize(model, clips, 2, &pp, NULL, NULL, &persona) == MIMETIC_OK && persona, "40-byte params: %s", mimetic_last_error());
     mimetic_persona_free(persona);
     persona = NULL;
+    /* A caller built before held_out_folds passes the 48-byte struct: the field's default (one run)
+       applies; what lies beyond its 48 bytes is never read. */
+    mimetic_personalize_params_init(&pp);
+    CHECK(pp.held_out_folds == 0 && pp.initial_style_slot == MIMETIC_START_MEAN, "defaults: one run, from the mean style");
+    pp.style_steps = 2; pp.basis_steps = 2;
+    pp.held_out_folds = 99;
+    pp.struct_size = 48;
+    CHECK(mimetic_personalize(model, clips, 2, &pp, NULL, NULL, &persona) == MIMETIC_OK && persona, "48-byte params: %s", mimetic_last_error());
+    mimetic_persona_free(persona);
+    persona = NULL;
+    pp.struct_size = sizeof pp;
+    CHECK(mimetic_personalize(model, clips, 2, &pp, NULL, NULL, &persona) == MIMETIC_ERROR_INVALID_ARGUMENT &&
+          strstr(mimetic_last_error(), "held_out_folds 99") != NULL, "99 folds: %s", mimetic_last_error());
+    pp.held_out_folds = 2;
+    pp.initial_style_slot = MIMETIC_START_BEST;
+    CHECK(mimetic_personalize(model, clips, 2, &pp, NULL, NULL, &persona) == MIMETIC_OK && persona, "2 folds from the best start: %s",
+          mimetic_last_error());
+    mimetic_persona_free(persona);
+    persona = NULL;
+    pp.initial_style_slot = -5;
+    CHECK(mimetic_personalize(model, clips, 2, &pp, NULL, NULL, &persona) == MIMETIC_ERROR_INVALID_ARGUMENT, "start -5: %s", mimetic_last_error());
     mimetic_personalize_params_init(&pp);
     pp.style_steps = 20; pp.basis_steps = 20;
     CHECK(mimetic_personalize(model, clips, 2, &pp, cancel_now, NULL, &persona) == MIMETIC_ERROR_CANCELLED && persona == NULL, "cancel");

@@ -111,6 +111,36 @@ final class PersonalizationTests: XCTestCase {
         XCTAssertTrue(fromMean.provenance["held_out_change"]!.hasSuffix("%"), fromMean.provenance["held_out_change"]!)
     }
 
+    /// `folds` = k: k runs, each early-stopped on another of the first k clips, averaged: the persona
+    /// is exactly the mean of the single runs with those held-out clips, and says how each moved.
+    func testFoldsAverageTheRunsStoppedOnEachClip() throws {
+        let model = try MimeticModel(path: Fixtures.path("imitator_zeros.model.safetensors"))
+        let (e, _) = try Fixtures.tensors("imitator_zeros.expected.safetensors")
+        let audio = e["audio"]!.data
+        let third = audio.count / 3
+        let clips = try [Array(audio[0..<third]), Array(audio[third..<(2 * third)]), Array(audio[(2 * third)...])].map {
+            ReferenceClip(audio: $0, offsets: try model.animate(audio: $0, style: .weights([0.2, 0.5, 0.3])).offsets.scaled(by: 1.1))
+        }
+        var options = AdaptationOptions()
+        options.styleSteps = 20
+        options.basisSteps = 10
+        options.folds = 2
+        var totals = Set<Int>()
+        let folded = try ImitatorAdaptation.adapt(model: model, clips: clips, options: options) { totals.insert($0.totalSteps); return true }
+        XCTAssertEqual(totals, [60], "two runs of 20 + 10 steps")
+        options.folds = 0
+        let runs = try (0..<2).map { i -> Persona in
+            options.heldOutClip = i
+            return try ImitatorAdaptation.adapt(model: model, clips: clips, options: options)
+        }
+        for i in folded.style.indices { XCTAssertEqual(folded.style[i], (runs[0].style[i] + runs[1].style[i]) / 2, accuracy: 1e-5) }
+        let w = folded.basisWeightDelta!, w0 = runs[0].basisWeightDelta!, w1 = runs[1].basisWeightDelta!
+        for i in stride(from: 0, to: w.count, by: 97) { XCTAssertEqual(w[i], (w0[i] + w1[i]) / 2, accuracy: 1e-5) }
+        XCTAssertEqual(folded.provenance["folds"], "2")
+        XCTAssertTrue(folded.provenance["held_out_change"]!.hasPrefix("per fold "), folded.provenance["held_out_change"]!)
+        XCTAssertEqual(runs[0].provenance["folds"], "1")
+    }
+
     /// Models trained on metres have a motion basis of O(1e-3) and losses of O(1e-6): adaptation must
     /// work as well there as in the fixture's O(1) units (Adam's step and epsilon are absolute, so a
     /// raw 1e-3 step on such a basis wrecked stage 2, which early stopping then silently undid).

@@ -29,8 +29,13 @@ private func defaultPersonalizeParams() -> mimetic_personalize_params {
     p.velocity_weight = o.velocityWeight
     p.lip_contact_weight = o.lipContactWeight
     p.held_out_clip = -1
-    p.initial_style_slot = 0
+    switch o.start {
+    case .slot0: p.initial_style_slot = 0
+    case .mean: p.initial_style_slot = Int32(MIMETIC_START_MEAN)
+    case .best: p.initial_style_slot = Int32(MIMETIC_START_BEST)
+    }
     p.lip_closure_weight = o.lipClosureWeight
+    p.held_out_folds = Int64(o.folds)
     return p
 }
 
@@ -64,9 +69,18 @@ public func mimetic_personalize(_ model: OpaquePointer?, _ clips: UnsafePointer<
             options.velocityWeight = p.velocity_weight
             options.lipContactWeight = p.lip_contact_weight
             options.lipClosureWeight = p.lip_closure_weight
+            guard (0...64).contains(p.held_out_folds) else {
+                throw MimeticError.invalidArgument("mimetic_personalize: held_out_folds \(p.held_out_folds) is outside 0...64")
+            }
+            options.folds = Int(p.held_out_folds)
             let held = Int(p.held_out_clip)
             options.heldOutClip = held >= 0 ? held : nil
-            if m.family == .imitator { options.initialStyle = try m.styleVector(.slot(Int(p.initial_style_slot))) }
+            switch Int(p.initial_style_slot) {
+            case Int(MIMETIC_START_MEAN): options.start = .mean
+            case Int(MIMETIC_START_BEST): options.start = .best
+            case let slot where m.family == .imitator: options.initialStyle = try m.styleVector(.slot(slot))
+            default: break
+            }
             guard options.styleSteps >= 0, options.basisSteps >= 0, options.styleSteps + options.basisSteps <= 1_000_000,
                   [options.styleLearningRate, options.basisLearningRate, options.velocityWeight, options.lipContactWeight,
                    options.lipClosureWeight].allSatisfy({ $0.isFinite && $0 >= 0 }) else {

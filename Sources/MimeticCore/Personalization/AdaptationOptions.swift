@@ -13,6 +13,11 @@ public struct AdaptationOptions: Sendable {
     /// μ of the lip-closure term: at the frames around m/b/p, the gap between the model's inner-lip
     /// vertex pairs must match the reference's (0 turns it off; models without `lip_pairs` skip it).
     public var lipClosureWeight: Float = 0.3
+    /// With 2 or more: that many adaptations, each early-stopped on another of the first `folds`
+    /// clips, averaged (style, basis); `heldOutClip` is then unused. Costs `folds` times as much; on
+    /// unseen speakers, 4 folds closed the lips better than one run (docs/personalization.md).
+    /// 0 or 1: one adaptation, stopped on `heldOutClip`.
+    public var folds = 0
     /// Index of the clip held out for early stopping (nil: the last one when there are ≥ 2).
     public var heldOutClip: Int? = nil
     /// Evaluations (every `evaluateEvery` steps) without improvement before a stage stops.
@@ -31,6 +36,8 @@ public struct AdaptationOptions: Sendable {
         /// "zeros"; otherwise the mean).
         case best
     }
-    public var start: Start = .slot0
+    /// The mean: on 12 speakers the model never saw (docs/personalization.md) it adapted to 0.659 mm
+    /// against 0.690 from slot 0, and beat the generalized model's mean style for every speaker.
+    public var start: Start = .mean
     public init() {}
 }

@@ -50,9 +50,11 @@ public enum ImitatorAdaptation {
         let sigma = Self.rootMeanSquare(prepared.map(\.target))
         prepared = prepared.map { .init(features: $0.features, target: $0.target.scaled(by: 1 / sigma), frameWeights: $0.frameWeights) }
         let lossUnit = Double(sigma) * Double(sigma)
-        let heldIndex = options.heldOutClip ?? (prepared.count >= 2 ? prepared.count - 1 : nil)
-        let train = prepared.enumerated().filter { $0.offset != heldIndex }.map(\.element)
-        let held = heldIndex.map { [prepared[$0]] } ?? train
+        // Which clip each run holds out for early stopping: one run (the given clip, or the last),
+        // or with `folds` ≥ 2 one run per each of the first `folds` clips, their results averaged.
+        let heldIndices: [Int?] = options.folds >= 2 && prepared.count >= 2
+            ? Array(0..<min(options.folds, prepared.count))
+            : [options.heldOutClip ?? (prepared.count >= 2 ? prepared.count - 1 : nil)]
         var objective = AdaptationObjective(head: head, d: d, outputs: D)
         objective.velocityWeight = options.velocityWeight
         objective.lipContactWeight = options.lipContactWeight
@@ -61,14 +63,13 @@ public enum ImitatorAdaptation {
             objective.lipPairs = zip(pairs.upper, pairs.lower).map { (Int($0), Int($1)) }
         }
 
-        var weight = head.motionOut.weight.toArray().map { $0 / sigma }
-        var bias = head.motionOut.bias!.toArray().map { $0 / sigma }
-        let originalWeight = weight, originalBias = bias
+        let originalWeight = head.motionOut.weight.toArray().map { $0 / sigma }
+        let originalBias = head.motionOut.bias!.toArray().map { $0 / sigma }
         // The best generic point on the reference itself: with a style-agnostic viseme decoder the
         // visemes above serve every candidate style, so each is one evaluation of the motion head.
         if options.initialStyle == nil, options.start == .best, model.config.imitator?.start_token == .zeros {
             func fit(_ s: [Float]) -> Double {
-                weight.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
+                originalWeight.withUnsafeBufferPointer { wp in originalBias.withUnsafeBufferPointer { bp in
                     objective.evaluate(prepared, style: s, weight: wp.baseAddress!, bias: bp.baseAddress!, gradients: false, basisGradients: false).loss
                 } }
             }
@@ -79,58 +80,88 @@ public enum ImitatorAdaptation {
             }
             if startName.hasPrefix("mean") { startName += " (best of the mean and the slots on the reference)" }
         }
-        var style = start
-        let total = options.styleSteps + options.basisSteps
+        let total = (options.styleSteps + options.basisSteps) * heldIndices.count
         var stepsDone = 0
         var cancelled = false
 
-        func heldOutLoss() -> Double {   // in σ units
-            weight.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
-                objective.evaluate(held, style: style, weight: wp.baseAddress!, bias: bp.baseAddress!, gradients: false, basisGradients: false).loss
-            } }
+        /// One early-stopped adaptation: stage 1, then stage 2, on `train`, keeping the parameters
+        /// with the lowest loss on `held`; with that loss at the start and at the end.
+        func adaptOnce(train: [AdaptationObjective.Clip], held: [AdaptationObjective.Clip])
+            -> (style: [Float], weight: [Float], bias: [Float], startHeldOut: Double, heldOut: Double) {
+            var style = start, weight = originalWeight, bias = originalBias
+            func heldOutLoss() -> Double {   // in σ units
+                weight.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
+                    objective.evaluate(held, style: style, weight: wp.baseAddress!, bias: bp.baseAddress!, gradients: false, basisGradients: false).loss
+                } }
+            }
+            let startHeldOut = heldOutLoss()
+            for stage in 1...2 {
+                let steps = stage == 1 ? options.styleSteps : options.basisSteps
+                guard steps > 0, !cancelled else { continue }
+                var adamStyle = Adam(count: d, learningRate: stage == 1 ? options.styleLearningRate : options.basisLearningRate)
+                var adamWeight = Adam(count: D * d, learningRate: options.basisLearningRate)
+                var adamBias = Adam(count: D, learningRate: options.basisLearningRate)
+                var best = (loss: heldOutLoss(), style: style, weight: weight, bias: bias)
+                var sinceBest = 0
+                for step in 1...steps {
+                    let g = weight.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
+                        objective.evaluate(train, style: style, weight: wp.baseAddress!, bias: bp.baseAddress!, gradients: true, basisGradients: stage == 2)
+                    } }
+                    adamStyle.step(&style, g.style)
+                    if stage == 2 {
+                        adamWeight.step(&weight, g.weight!)
+                        adamBias.step(&bias, g.bias!)
+                    }
+                    stepsDone += 1
+                    var heldLoss: Double? = nil
+                    if step % options.evaluateEvery == 0 || step == steps {
+                        let l = heldOutLoss()
+                        heldLoss = l
+                        if l < best.loss { best = (l, style, weight, bias); sinceBest = 0 } else { sinceBest += 1 }
+                    }
+                    if let progress, !progress(AdaptationProgress(stage: stage, step: stepsDone, totalSteps: total,
+                                                                trainingLoss: g.loss * lossUnit, heldOutLoss: heldLoss.map { $0 * lossUnit })) {
+                        cancelled = true
+                        break
+                    }
+                    if sinceBest >= options.patience { break }
+                }
+                (style, weight, bias) = (best.style, best.weight, best.bias)
+            }
+            return (style, weight, bias, startHeldOut, heldOutLoss())
         }
 
-        let startHeldOut = heldOutLoss()
-        for stage in 1...2 {
-            let steps = stage == 1 ? options.styleSteps : options.basisSteps
-            guard steps > 0, !cancelled else { continue }
-            var adamStyle = Adam(count: d, learningRate: stage == 1 ? options.styleLearningRate : options.basisLearningRate)
-            var adamWeight = Adam(count: D * d, learningRate: options.basisLearningRate)
-            var adamBias = Adam(count: D, learningRate: options.basisLearningRate)
-            var best = (loss: heldOutLoss(), style: style, weight: weight, bias: bias)
-            var sinceBest = 0
-            for step in 1...steps {
-                let g = weight.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
-                    objective.evaluate(train, style: style, weight: wp.baseAddress!, bias: bp.baseAddress!, gradients: true, basisGradients: stage == 2)
-                } }
-                adamStyle.step(&style, g.style)
-                if stage == 2 {
-                    adamWeight.step(&weight, g.weight!)
-                    adamBias.step(&bias, g.bias!)
-                }
-                stepsDone += 1
-                var heldLoss: Double? = nil
-                if step % options.evaluateEvery == 0 || step == steps {
-                    let l = heldOutLoss()
-                    heldLoss = l
-                    if l < best.loss { best = (l, style, weight, bias); sinceBest = 0 } else { sinceBest += 1 }
-                }
-                if let progress, !progress(AdaptationProgress(stage: stage, step: stepsDone, totalSteps: total,
-                                                            trainingLoss: g.loss * lossUnit, heldOutLoss: heldLoss.map { $0 * lossUnit })) {
-                    cancelled = true
-                    break
-                }
-                if sinceBest >= options.patience { break }
-            }
-            (style, weight, bias) = (best.style, best.weight, best.bias)
+        var runs: [(style: [Float], weight: [Float], bias: [Float], startHeldOut: Double, heldOut: Double)] = []
+        for heldIndex in heldIndices where !cancelled {
+            let train = prepared.enumerated().filter { $0.offset != heldIndex }.map(\.element)
+            runs.append(adaptOnce(train: train, held: heldIndex.map { [prepared[$0]] } ?? train))
         }
         if cancelled { throw MimeticError.cancelled }
-        let finalHeldOut = heldOutLoss()
+        // The mean of the runs (one run: itself). Averaging runs stopped on different clips
+        // smooths what a single short held-out clip decides (docs/personalization.md).
+        func mean(_ values: [[Float]]) -> [Float] {
+            var out = values[0]
+            for v in values.dropFirst() { for i in out.indices { out[i] += v[i] } }
+            let scale = 1 / Float(values.count)
+            return out.map { $0 * scale }
+        }
+        let style = mean(runs.map(\.style)), weight = mean(runs.map(\.weight)), bias = mean(runs.map(\.bias))
         let basisChanged = options.basisSteps > 0
         try MimeticModel.checkFinite(style, "adapted style")
         if basisChanged {
             try MimeticModel.checkFinite(weight, "adapted motion basis")
             try MimeticModel.checkFinite(bias, "adapted motion basis")
+        }
+        let changes = runs.map { $0.heldOut < $0.startHeldOut ? formatted("%.1f %%", 100 * ($0.heldOut / $0.startHeldOut - 1)) : "none" }
+        let unmoved = changes.filter { $0 == "none" }.count
+        let heldOutChange: String
+        if unmoved == runs.count {
+            heldOutChange = "none: no step improved the held-out clip" + (runs.count > 1 ? "s" : "")
+                + ", so the persona is the starting style (give more or longer clips, or another held-out clip)"
+        } else if runs.count > 1 {
+            heldOutChange = "per fold " + changes.joined(separator: ", ") + (unmoved > 0 ? " (\(unmoved) of \(runs.count) folds did not move)" : "")
+        } else {
+            heldOutChange = changes[0]
         }
         return Persona(
             style: style,
@@ -138,14 +169,13 @@ public enum ImitatorAdaptation {
             basisBiasDelta: basisChanged ? zip(bias, originalBias).map { ($0 - $1) * sigma } : nil,
             modelFingerprint: model.fingerprint,
             provenance: ["method": "imitator-two-stage", "clips": "\(clips.count)",
+                         "folds": "\(runs.count)",
                          "lip_contact_weight": "\(options.lipContactWeight)",
                          "lip_closure_weight": objective.lipPairs.isEmpty ? "0 (the model has no lip_pairs)" : "\(options.lipClosureWeight)",
                          "reference_seconds": formatted("%.2f", clips.reduce(0.0) { $0 + Double($1.audio.count) / 16000 }),
-                         "held_out_loss": formatted("%.6g", finalHeldOut * lossUnit),
+                         "held_out_loss": formatted("%.6g", runs.map(\.heldOut).reduce(0, +) / Double(runs.count) * lossUnit),
                          "initial_style": startName,
-                         "held_out_change": finalHeldOut < startHeldOut
-                             ? formatted("%.1f %%", 100 * (finalHeldOut / startHeldOut - 1))
-                             : "none: no step improved the held-out clip, so the persona is the starting style (give more or longer clips, or another held-out clip)",
+                         "held_out_change": heldOutChange,
                          "seconds": formatted("%.2f", MonotonicClock.seconds(since: started))])
     }
 }

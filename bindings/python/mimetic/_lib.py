@@ -99,7 +99,13 @@ class PersonalizeParamsC(ctypes.Structure):
         ("held_out_clip", ctypes.c_int32),
         ("initial_style_slot", ctypes.c_int32),
         ("lip_closure_weight", ctypes.c_float),
+        ("held_out_folds", ctypes.c_int64),
     ]
+
+
+#: ``initial_style_slot`` values other than a slot (the header's MIMETIC_START_MEAN, MIMETIC_START_BEST).
+START_MEAN = -1
+START_BEST = -2
 
 
 class AudioC(ctypes.Structure):

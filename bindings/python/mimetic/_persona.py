@@ -5,7 +5,7 @@ import ctypes
 import math
 import os
 from dataclasses import dataclass
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -98,10 +98,14 @@ class Persona:
                     basis_steps: Optional[int] = None, style_learning_rate: Optional[float] = None,
                     basis_learning_rate: Optional[float] = None, lip_contact_weight: Optional[float] = None,
                     lip_closure_weight: Optional[float] = None,
-                    held_out_clip: Optional[int] = None, initial_style_slot: int = 0,
-                    progress: Optional[ProgressFn] = None) -> "Persona":
+                    held_out_clip: Optional[int] = None, initial_style_slot: Union[int, str, None] = None,
+                    held_out_folds: Optional[int] = None, progress: Optional[ProgressFn] = None) -> "Persona":
         """Learns a persona from reference clips (``mimetic_personalize``); raises ``CancelledError`` when
-        ``progress`` returns False. Runs on the calling thread and allocates."""
+        ``progress`` returns False. Runs on the calling thread and allocates.
+
+        ``initial_style_slot``: where stage 1 starts: a slot index, ``"mean"`` (the mean of the
+        slots), ``"best"`` (the mean or the slot that fits the reference best), or None (the
+        library's default, ``mimetic_personalize_params_init``)."""
         mh = model._require_open()
         info = model.info
         if not clips:
@@ -136,10 +140,14 @@ class Persona:
         for name, value in [("style_steps", style_steps), ("basis_steps", basis_steps),
                             ("style_learning_rate", style_learning_rate), ("basis_learning_rate", basis_learning_rate),
                             ("lip_contact_weight", lip_contact_weight), ("lip_closure_weight", lip_closure_weight),
-                            ("held_out_clip", held_out_clip)]:
+                            ("held_out_clip", held_out_clip), ("held_out_folds", held_out_folds)]:
             if value is not None:
                 setattr(p, name, value)
-        p.initial_style_slot = initial_style_slot
+        if initial_style_slot is not None:
+            starts = {"mean": _lib.START_MEAN, "best": _lib.START_BEST}
+            if isinstance(initial_style_slot, str) and initial_style_slot not in starts:
+                raise InvalidArgumentError(f"personalize: initial_style_slot '{initial_style_slot}' is not a slot, 'mean' or 'best'")
+            p.initial_style_slot = starts[initial_style_slot] if isinstance(initial_style_slot, str) else int(initial_style_slot)
 
         def trampoline(stage: int, step: int, total: int, loss: float, held: float, user: Any) -> int:
             try:

@@ -69,6 +69,32 @@ def test_personalize_then_stream_moves_toward_the_person(imitator, tmp_path):
             mimetic.Persona.load(other, path)
 
 
+def test_where_the_adaptation_starts_and_folds(imitator):
+    """initial_style_slot: a slot, "mean" (the default), "best"; held_out_folds averages runs stopped on
+    different clips: with 2 folds, exactly the mean of the runs held out on clips 0 and 1."""
+    audio = _audio()
+    ref = _reference(imitator, audio)
+    half = len(audio) // 2
+    frames = len(ref) // 2
+    clips = [mimetic.ReferenceClip(offsets=ref[:frames], audio=audio[:half]),
+             mimetic.ReferenceClip(offsets=ref, audio=audio)]
+    steps = dict(style_steps=10, basis_steps=0)
+    default = mimetic.Persona.personalize(imitator, clips, **steps)
+    mean = mimetic.Persona.personalize(imitator, clips, initial_style_slot="mean", **steps)
+    np.testing.assert_array_equal(default.style, mean.style)
+    for start in ("best", 1):
+        assert np.isfinite(mimetic.Persona.personalize(imitator, clips, initial_style_slot=start, **steps).style).all()
+    with pytest.raises(mimetic.InvalidArgumentError, match="not a slot"):
+        mimetic.Persona.personalize(imitator, clips, initial_style_slot="worst", **steps)
+    with pytest.raises(mimetic.InvalidArgumentError, match="out of range"):
+        mimetic.Persona.personalize(imitator, clips, initial_style_slot=1000, **steps)
+    folded = mimetic.Persona.personalize(imitator, clips, held_out_folds=2, **steps)
+    runs = [mimetic.Persona.personalize(imitator, clips, held_out_clip=i, **steps) for i in (0, 1)]
+    np.testing.assert_allclose(folded.style, (runs[0].style + runs[1].style) / 2, atol=1e-6)
+    with pytest.raises(mimetic.InvalidArgumentError, match="held_out_folds"):
+        mimetic.Persona.personalize(imitator, clips, held_out_folds=100, **steps)
+
+
 def test_cancel_and_errors(imitator, tmp_path):
     audio = _audio()
     ref = _reference(imitator, audio)

@@ -52,6 +52,28 @@ def errors(targets, predict, rig, template):
     return float(np.mean(ve)), float(np.mean(lip)) if lip else float("nan")
 
 
+def take_reference(pool, seconds):
+    """The first clips of `pool` until they hold `seconds` of audio (the last one may overshoot), and their length."""
+    ref, total = [], 0.0
+    for c in pool:
+        if total >= seconds:
+            break
+        ref.append(c)
+        total += len(c.audio) / 16000
+    return ref, total
+
+
+def provenance(mimetic, persona):
+    """The persona's provenance (what the library recorded about the run), through a saved file."""
+    import tempfile
+    from safetensors import safe_open
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "p.safetensors")
+        persona.save(path)
+        with safe_open(path, "np") as f:
+            return json.loads(f.metadata()["mimetic.persona"]).get("provenance", {})
+
+
 def window_mean_code(model, offsets, window=150):
     """Mean of the style codes of consecutive `window`-frame pieces of the reference (all of it)."""
     starts = list(range(0, max(1, len(offsets) - window + 1), window))
@@ -66,7 +88,14 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", default="10,30", help="reference lengths (s), comma-separated")
     ap.add_argument("--weights", default="20:0.3", help="adaptation settings to compare, comma-separated "
                     "LAMBDA:MU pairs (lip-contact weight : lip-closure weight)")
-    ap.add_argument("--speakers", type=int, default=6, help="test speakers to use (at most)")
+    ap.add_argument("--speakers", type=int, default=6, help="speakers to use (at most)")
+    ap.add_argument("--split", choices=("test", "all"), default="test",
+                    help="the corpus's test speakers (a corpus the model was trained from), or all its speakers "
+                         "(a corpus made with another seed, none of whose speakers the model saw)")
+    ap.add_argument("--starts", default="default", help="where stage 1 starts, comma-separated: default (the "
+                    "library's), slot0, mean, best")
+    ap.add_argument("--oracle", action="store_true", help="also the best single slot per speaker, chosen on its "
+                    "evaluation clips (an oracle no user has)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", default=None, help="write a Markdown report here")
     ap.add_argument("--json", default=None, help="write the per-speaker figures here")
@@ -86,29 +115,34 @@ def main(argv=None) -> int:
     template = model.template
     n_styles = model.info.num_styles
     rows = []
-    for spk in corpus.speakers("test")[: args.speakers]:
-        clips = sorted((c for c in corpus.clips("test") if c.meta["speaker"] == spk["id"]), key=lambda c: c.meta["sentence"])
+    starts = args.starts.split(",")
+    for spk in corpus.speakers(None if args.split == "all" else "test")[: args.speakers]:
+        clips = sorted((c for c in corpus.clips(None if args.split == "all" else "test", sentences="all")
+                        if c.meta["speaker"] == spk["id"]), key=lambda c: c.meta["sentence"])
         n_eval = max(2, len(clips) // 3)
         eval_clips, pool = clips[-n_eval:], clips[:-n_eval]
         targets = [(c.audio, c.offsets(rig), c.bilabial_frames) for c in eval_clips]
         row = {"speaker": spk["id"], "eval_clips": len(eval_clips)}
         row["slot0"] = errors(targets, lambda a: animate(mimetic, model, a, style=0), rig, template)
         row["mean"] = errors(targets, lambda a: animate(mimetic, model, a, style=[1.0 / n_styles] * n_styles), rig, template)
+        if args.oracle:
+            per_slot = [errors(targets, lambda a: animate(mimetic, model, a, style=k), rig, template) for k in range(n_styles)]
+            row["oracle"] = min(per_slot, key=lambda e: e[0])
         for seconds in lengths:
-            ref, total = [], 0.0
-            for c in pool:
-                if total >= seconds:
-                    break
-                ref.append(c)
-                total += len(c.audio) / 16000
+            ref, total = take_reference(pool, seconds)
             row[f"ref{seconds:g}"] = total
             clips_in = [mimetic.ReferenceClip(offsets=c.offsets(rig), audio=c.audio, bilabial_frames=c.bilabial_frames) for c in ref]
             for lam, mu in settings:
-                t0 = time.perf_counter()
-                persona = mimetic.Persona.personalize(model, clips_in, lip_contact_weight=lam, lip_closure_weight=mu)
-                row[f"t{seconds:g}_{lam:g}_{mu:g}"] = time.perf_counter() - t0
-                row[f"p{seconds:g}_{lam:g}_{mu:g}"] = errors(targets, lambda a: animate(mimetic, model, a, persona=persona), rig, template)
-                persona.close()
+                for start in starts:
+                    key = f"{seconds:g}_{lam:g}_{mu:g}" + ("" if start == "default" else f"_{start}")
+                    t0 = time.perf_counter()
+                    persona = mimetic.Persona.personalize(model, clips_in, lip_contact_weight=lam, lip_closure_weight=mu,
+                                                          initial_style_slot=None if start == "default" else
+                                                          0 if start == "slot0" else start)
+                    row[f"t{key}"] = time.perf_counter() - t0
+                    row[f"p{key}"] = errors(targets, lambda a: animate(mimetic, model, a, persona=persona), rig, template)
+                    row[f"prov{key}"] = provenance(mimetic, persona)
+                    persona.close()
             if mimic is not None:
                 motion = np.concatenate([c.offsets(rig) for c in ref])
                 t0 = time.perf_counter()
@@ -123,21 +157,28 @@ def main(argv=None) -> int:
     def mean(key, i=None):
         return float(np.nanmean([r[key] if i is None else r[key][i] for r in rows]))
 
-    base = mean("slot0", 0)
+    base = mean("mean", 0)
 
     def line(label, key, extra=""):
         v = mean(key, 0)
-        return f"| {label} | {v:.3f} | {100 * (1 - v / base):+.1f} % | {mean(key, 1):.3f} | {extra} |"
+        beats = sum(1 for r in rows if r[key][0] < r["mean"][0])
+        return (f"| {label} | {v:.3f} | {100 * (v / base - 1):+.1f} % | {beats} of {len(rows)} | {mean(key, 1):.3f} | {extra} |")
 
-    lines = ["| | held-out vertex error (mm) | lower than the default style by | bilabial lip-distance error (mm) | time (s) for (s of reference) |",
-             "|---|---|---|---|---|",
-             line("generalized, default style (slot 0)", "slot0"),
+    lines = ["| | held-out vertex error (mm) | vs the mean style | speakers better than the mean style | "
+             "bilabial lip-distance error (mm) | time (s) for (s of reference) |",
+             "|---|---|---|---|---|---|",
+             line("generalized, slot 0", "slot0"),
              line("generalized, mean of the training styles", "mean")]
+    if args.oracle:
+        lines.append(line("generalized, best slot per speaker (oracle: chosen on the evaluation clips)", "oracle"))
     for s in lengths:
         for lam, mu in settings:
-            key = f"{s:g}_{lam:g}_{mu:g}"
-            lines.append(line(f"Imitator adaptation, {s:g} s, λ = {lam:g}, μ = {mu:g}", f"p{key}",
-                              f"{mean(f't{key}'):.1f} for {mean(f'ref{s:g}'):.1f}"))
+            for start in starts:
+                key = f"{s:g}_{lam:g}_{mu:g}" + ("" if start == "default" else f"_{start}")
+                still = sum(1 for r in rows if r[f"prov{key}"].get("held_out_change", "").startswith("none"))
+                lines.append(line(f"adapted, {s:g} s, λ = {lam:g}, μ = {mu:g}, start {start}", f"p{key}",
+                                  f"{mean(f't{key}'):.1f} for {mean(f'ref{s:g}'):.1f}"
+                                  + (f"; {still} did not move" if still else "")))
     if mimic is not None:
         for s in lengths:
             lines.append(line(f"Mimic style code, last 5 s of the {s:g} s", f"m{s:g}", f"{mean(f'tm{s:g}'):.3f} for {mean(f'ref{s:g}'):.1f}"))
@@ -150,7 +191,8 @@ def main(argv=None) -> int:
     if args.out:
         with open(args.out, "w") as f:
             f.write(f"Model `{os.path.basename(args.model)}`" + (f", Mimic `{os.path.basename(args.mimic)}`" if args.mimic else "")
-                    + f"; {len(rows)} test speakers (never seen in training), {sum(r['eval_clips'] for r in rows)} evaluation clips; "
+                    + f"; {len(rows)} speakers ({args.split} of `{args.corpus}`, never seen in training), "
+                    f"{sum(r['eval_clips'] for r in rows)} evaluation clips; "
                     f"{args.threads} BLAS threads. `mimetic-measure-personalization`.\n\n")
             f.write(table + "\n")
     return 0
