@@ -4,6 +4,7 @@
 #   wav    - WAV bytes (and the resampling the CLI does next)       npy     - NPY bytes
 #   persona- persona files for a fixture model                       restore - hand-edited, re-sealed snapshots
 #   stream - fuzzed C-ABI call sequences (push sizes and contents, pull, flush, reset, styles, snapshots)
+#   text   - a Live Link Face CSV (resampled, its offset estimated) or phone labels (closure events)
 # restore and stream run twice: on a real-time-encoder model and on a wav2vec 2.0 one.
 #   FUZZ_SECONDS=N [FUZZ_SEED=S] scripts/fuzz.sh [TARGET...]   (default: 20 s each, every target;
 #   a random seed each run, or S: test-all.sh passes FUZZ_SEED=1 so that CI's short pass is repeatable)
@@ -22,7 +23,7 @@ swift build "${FLAGS[@]}" --product Mimetic
 swift build "${FLAGS[@]}" --product MimeticFuzzTargets
 BIN="$SCRATCH/release"
 mkdir -p "$SCRATCH/fuzz" "$SCRATCH/crashes"
-for h in wav npy persona model restore stream; do
+for h in wav npy persona model restore stream text; do
     "$CLANG" -g -O1 -fsanitize=fuzzer,address -Iinclude -ITests/C "Tests/Fuzz/fuzz_$h.c" -L"$BIN" -lMimetic -lMimeticFuzzTargets \
         -Wl,-rpath,"$PWD/$BIN" -o "$SCRATCH/fuzz/fuzz_$h"
 done
@@ -32,7 +33,7 @@ W2V=Tests/Fixtures/faceformer_vocaset.model.safetensors
 # name  harness  model (MIMETIC_FUZZ_MODEL)  extra seeds  max_len
 RUNS=("wav wav - - 65536" "npy npy - - 4096" "persona persona $RT - 65536" "model model - $RT 65536"
       "restore-realtime restore $RT - 600" "restore-wav2vec restore $W2V - 600"
-      "stream-realtime stream $RT - 4096" "stream-wav2vec stream $W2V - 4096")
+      "stream-realtime stream $RT - 4096" "stream-wav2vec stream $W2V - 4096" "text text $RT - 8192")
 total=0; failed=0
 printf '%-18s %12s %10s %8s %8s\n' target executions exec/s coverage crashes > "$SCRATCH/fuzz/summary.txt"
 for run in "${RUNS[@]}"; do

@@ -104,3 +104,39 @@ public func mimetic_fuzz_model(_ p: UnsafePointer<UInt8>?, _ n: Int) -> Int32 {
     }
     return 0
 }
+
+private nonisolated(unsafe) var textModel: MimeticModel?
+
+/// Text files a user hands over: a Live Link Face CSV (first byte even) or a phone-label file (odd),
+/// then what the library does with each: the take resampled at 30 fps (with an offset from the
+/// input) and its offset estimate against a prediction; the labels' m/b/p spans turned into closure
+/// events on the model named by MIMETIC_FUZZ_MODEL.
+@_cdecl("mimetic_fuzz_text")
+public func mimetic_fuzz_text(_ p: UnsafePointer<UInt8>?, _ n: Int) -> Int32 {
+    guard n > 1, let p else { return 0 }
+    guard let text = String(validating: UnsafeBufferPointer(start: p + 1, count: n - 1), as: UTF8.self) else { return 0 }
+    if p[0] % 2 == 0 {
+        guard let take = try? LiveLinkTake(csv: text, source: "fuzz") else { return 0 }
+        let names = Array(take.columns.prefix(8))
+        let frames = Int(p[0] / 2) % 90 + 1
+        let offset = Double(Int(p[0]) - 128) / 64
+        guard let w = try? take.weights(names: names, fps: 30, frames: frames, offset: offset) else { return 0 }
+        requireFinite(w, "take weights")
+        if let lag = take.estimateOffset(predicted: w.reversed(), names: names, fps: 30), !lag.isFinite { fatalError("offset estimate \(lag)") }
+    } else {
+        guard let labels = try? PhoneLabels(text: text, source: "fuzz") else { return 0 }
+        if textModel == nil {
+            guard let variable = getenv("MIMETIC_FUZZ_MODEL") else { fatalError("set MIMETIC_FUZZ_MODEL") }
+            textModel = try! MimeticModel(path: String(cString: variable))
+        }
+        let model = textModel!
+        let frames = Int(p[0] / 2) % 120 + 1
+        let offsets = Matrix(rows: frames, cols: model.outputSize,
+                             data: (0..<(frames * model.outputSize)).map { 0.001 * sinf(Float($0 % 977) * 0.01) })
+        if let events = try? model.closureEvents(offsets, phones: labels.bilabial) {
+            precondition(events.allSatisfy { (0..<frames).contains($0) }, "closure event outside the clip: \(events)")
+            precondition(events == events.sorted() && Set(events).count == events.count, "closure events not increasing: \(events)")
+        }
+    }
+    return 0
+}

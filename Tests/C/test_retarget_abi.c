@@ -66,7 +66,7 @@ int main(int argc, char **argv) {
      * for bumblebees.wav; M and B of "bumblebees" touch: one closure), with every error path. */
     {
         const double spans[] = { 0.30, 0.40, 0.73, 0.79, 0.87, 1.00, 1.00, 1.06, 1.17, 1.22, 1.44, 1.49, 1.84, 1.92, 2.51, 2.58 };
-        const double backwards[] = { 0.5, 0.4 };
+        const double backwards[] = { 0.5, 0.4 }, enormous[] = { 2.5, 9.5e50, 1e300, 1e308 };
         int32_t events[256];
         size_t n = 99, motion = 0;
         CHECK(mimetic_closure_events(m, all, frames, NULL, 0, events, 256, &motion) == MIMETIC_OK, "motion events: %s", mimetic_last_error());
@@ -79,6 +79,8 @@ int main(int argc, char **argv) {
         CHECK(mimetic_closure_events(m, all, frames, spans, 8, events, 3, &n) == MIMETIC_ERROR_BUFFER_TOO_SMALL && n == 7, "capacity 3: %zu", n);
         CHECK(mimetic_closure_events(m, all, frames, backwards, 1, events, 256, &n) == MIMETIC_ERROR_INVALID_ARGUMENT &&
               strstr(mimetic_last_error(), "start <= end") != NULL, "a backwards span: %s", mimetic_last_error());
+        CHECK(mimetic_closure_events(m, all, frames, enormous, 2, events, 256, &n) == MIMETIC_OK && n == 1 && (size_t)events[0] < frames,
+              "spans ending at 9.5e50 s and starting at 1e300 s: %zu events (%s)", n, mimetic_last_error());
         CHECK(mimetic_closure_events(NULL, all, frames, NULL, 0, events, 256, &n) == MIMETIC_ERROR_INVALID_ARGUMENT, "NULL model");
         CHECK(mimetic_closure_events(m, NULL, frames, NULL, 0, events, 256, &n) == MIMETIC_ERROR_INVALID_ARGUMENT, "NULL offsets");
         CHECK(mimetic_closure_events(m, all, frames, NULL, 0, events, 256, NULL) == MIMETIC_ERROR_INVALID_ARGUMENT, "NULL out_count");

@@ -47,6 +47,8 @@ final class LiveLinkTakeTests: XCTestCase {
             (edited(lines, row: 7) { String($0[..<$0.lastIndex(of: ",")!]) + ",nan" }, "not a finite number"),
             (edited(lines, row: 9) { String($0[..<$0.lastIndex(of: ",")!]) }, "has 3 columns"),
             (good.replacingOccurrences(of: "00:00:00:11.000", with: "0:0:11.000"), "is not a timecode"),
+            // An hour no clock shows, large enough that seconds since midnight would overflow an Int.
+            (good.replacingOccurrences(of: "00:00:00:11.000", with: "9999999999999999:00:00:11.000"), "is not a timecode"),
             (csv(rows: 40).replacingOccurrences(of: "00:00:00:12.000", with: "00:00:00:75.000"), "no frame rate"),
             (lines[0] + "\n" + lines[1] + "\n", "at least 2"),
         ]
@@ -114,6 +116,10 @@ final class LiveLinkTakeTests: XCTestCase {
         XCTAssertThrowsError(try model.closureEvents(offsets, phones: [.init(start: 1, end: 0.5)])) { XCTAssertTrue("\($0)".contains("start <= end")) }
         XCTAssertThrowsError(try model.closureEvents(offsets, phones: [.init(start: .nan, end: 0.5)]))
         XCTAssertEqual(try model.closureEvents(offsets, phones: []), [])
+        // Times no frame index can hold (a fuzzed label file had 9.5e50 s): clamped to the clip, not a trap.
+        let huge = try model.closureEvents(offsets, phones: [.init(start: 2.5, end: 9.5e50), .init(start: 1e300, end: .greatestFiniteMagnitude)])
+        XCTAssertEqual(huge.count, 1, "\(huge)")
+        XCTAssertTrue(huge.allSatisfy { $0 >= 74 && $0 < offsets.rows }, "\(huge)")
     }
 
     func testPhoneLabelsRefuseMalformedLines() throws {

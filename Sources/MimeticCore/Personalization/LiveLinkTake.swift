@@ -77,7 +77,7 @@ public struct LiveLinkTake: Sendable {
 
     static func parseTimecode(_ s: String) -> (h: Int, m: Int, s: Int, f: Int, sub: Double)? {
         let parts = s.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 4, let h = Int(parts[0]), let m = Int(parts[1]), let sec = Int(parts[2]), h >= 0, m >= 0, m < 60, sec >= 0, sec < 60 else { return nil }
+        guard parts.count == 4, let h = Int(parts[0]), let m = Int(parts[1]), let sec = Int(parts[2]), (0..<100).contains(h), m >= 0, m < 60, sec >= 0, sec < 60 else { return nil }
         let frame = parts[3].split(separator: ".", omittingEmptySubsequences: false)
         guard (1...2).contains(frame.count), let f = Int(frame[0]), f >= 0 else { return nil }
         var sub = 0.0

@@ -48,11 +48,15 @@ extension MimeticModel {
             else { merged.append(p) }
         }
         var events: [Int] = []
-        for p in merged {
+        let clipEnd = Double(offsets.rows) / fps
+        for p in merged where p.start < clipEnd {
+            // Clamped in seconds before any conversion to a frame index: a span may end anywhere
+            // (a hand-edited label file said 9.5e50 s, which no Int holds).
+            let end = min(p.end, clipEnd)
             let first = max(Int((p.start * fps).rounded(.down)) - 1, 0)
-            let last = min(Int((p.end * fps).rounded(.up)), offsets.rows - 1)
+            let last = min(Int((end * fps).rounded(.up)), offsets.rows - 1)
             guard first <= last else { continue }
-            var event = min(max(Int(((p.start + p.end) / 2 * fps).rounded(.down)), first), last)
+            var event = min(max(Int(((p.start + end) / 2 * fps).rounded(.down)), first), last)
             if hasLipGap {
                 var best = Float.infinity
                 for t in first...last { let g = lipGap(offsets, frame: t); if g < best { best = g; event = t } }

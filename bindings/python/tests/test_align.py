@@ -55,6 +55,8 @@ def test_aligned_closures_agree_with_the_models_own():
         assert not set(at_rest) & set(aligned)
         with pytest.raises(mimetic.InvalidArgumentError, match="start <= end"):
             model.closure_events(offsets, phones=[(0.5, 0.4)])
+        far = model.closure_events(offsets, phones=[(2.0, 9.5e50), (1e300, 1e308)])   # clamped to the clip
+        assert len(far) == 1 and 0 <= far[0] < len(offsets)
         with pytest.raises(mimetic.InvalidArgumentError, match="offsets must be"):
             model.closure_events(offsets[:, :10])
 
