@@ -36,6 +36,13 @@ final class LiveLinkTakeTests: XCTestCase {
         XCTAssertEqual(try LiveLinkTake(csv: csv(rows: 70, fps: 30), source: "t").fps, 30, accuracy: 1e-9)
     }
 
+    /// Between two extreme finite values the resampled weight stays finite (v1 − v0 overflowed a Float).
+    func testResamplingBetweenExtremeValuesStaysFinite() throws {
+        let take = try LiveLinkTake(csv: csv(rows: 4, columns: ["JawOpen"]) { r, _ in r % 2 == 0 ? "3e38" : "-3e38" }, source: "t")
+        let w = try take.weights(names: ["jawOpen"], fps: 90, frames: 6, offset: 0)
+        XCTAssertTrue(w.allSatisfy(\.isFinite), "\(w)")
+    }
+
     func testMalformedTakesAreRefusedWithTheirFault() {
         let good = csv(rows: 40)
         var lines = good.split(separator: "\n").map(String.init)

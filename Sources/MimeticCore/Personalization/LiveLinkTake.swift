@@ -114,7 +114,7 @@ public struct LiveLinkTake: Sendable {
             for (j, i) in index.enumerated() {
                 guard let i else { continue }
                 let v0 = values[row * width + i], v1 = values[next * width + i]
-                out[k * names.count + j] = Float(Double(v0) + a * Double(v1 - v0))
+                out[k * names.count + j] = Float(Double(v0) + a * (Double(v1) - Double(v0)))   // in double: v1 - v0 may overflow a Float
             }
         }
         return out
