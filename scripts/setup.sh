@@ -4,7 +4,7 @@
 #   scripts/setup.sh demo      # OpenBLAS, pkg-config, Mesa's EGL; Python: numpy, safetensors, the tools'
 #                              #   renderer (Pillow, moderngl, imageio-ffmpeg). What `make demo` needs.
 #   scripts/setup.sh convert   # demo + CPU PyTorch (the converter reads PyTorch checkpoints)
-#   scripts/setup.sh train     # convert + scipy and espeak-ng (the synthetic corpus), matplotlib
+#   scripts/setup.sh train     # convert + scipy, espeak-ng and flite (the synthetic corpus), matplotlib
 #   scripts/setup.sh test      # everything (the default): train + transformers, pytest, mypy, tqdm, Ray, pocketsphinx, cmake.
 #                              #   `make test`, CI
 #
@@ -32,6 +32,8 @@ dpkg -s libegl1 libegl-mesa0 libgl1-mesa-dri >/dev/null 2>&1 || need_apt+=(libeg
 if at_least train; then
     # espeak-ng's C library: the synthetic corpus (tools/mimetic_tools/corpus) speaks through it.
     dpkg -s libespeak-ng1 >/dev/null 2>&1 || need_apt+=(libespeak-ng1 espeak-ng-data)
+    # flite: the corpus's second speech engine (mimetic-make-corpus --engines espeak,flite).
+    command -v flite >/dev/null 2>&1 || need_apt+=(flite)
 fi
 if at_least test; then
     command -v cmake >/dev/null 2>&1 || need_apt+=(cmake)

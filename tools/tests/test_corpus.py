@@ -309,3 +309,49 @@ def test_corpus_on_another_rig(tmp_path, rig):
     save_rig(bad, tmp_path / "bad.safetensors")
     with pytest.raises(ValueError, match="blendshapes"):
         G.make_corpus(str(tmp_path / "d"), 4, 1, seed=5, workers=1, progress=False, rig_path=str(tmp_path / "bad.safetensors"))
+
+
+def test_flite_segments_map_onto_the_viseme_rules():
+    """flite's ARPAbet phones all have an espeak mnemonic the viseme rules know; -psdur's end times
+    become [start, end) segments; an unmapped phone is an error, not a silent rest pose."""
+    from mimetic_tools.corpus import flite as F
+    for arpabet, mnemonic in F.ARPABET.items():
+        assert VS.known(mnemonic), (arpabet, mnemonic)
+    assert F.parse_segments("pau:0.222 ax:0.275 p:0.397 ah:0.500 m:0.574\n") == [
+        ("_", 0.0, 0.222), ("@", 0.222, 0.275), ("p", 0.275, 0.397), ("V", 0.397, 0.5), ("m", 0.5, 0.574)]
+    with pytest.raises(ValueError, match="'qq'"):
+        F.parse_segments("pau:0.1 qq:0.2")
+
+
+def test_espeak_alone_gives_the_speakers_it_always_did():
+    assert sample_speakers(12, 7) == sample_speakers(12, 7, engines=("espeak",))
+    mixed = sample_speakers(12, 7, engines=("espeak", "flite"))
+    assert [s["engine"] for s in mixed].count("flite") == 6
+    from mimetic_tools.corpus.flite import VOICES
+    assert {s["voice"] for s in mixed if s["engine"] == "flite"} <= set(VOICES)
+    for a, b in zip(sample_speakers(12, 7), mixed):
+        assert a["style"] == b["style"] and a["split"] == b["split"]     # only the voices change
+    with pytest.raises(ValueError, match="unknown speech engines"):
+        sample_speakers(4, 1, engines=("espeak", "festival"))
+
+
+def test_mixed_engine_corpus(tmp_path):
+    """Speakers shared between espeak-ng and flite: every flite clip has its voice, monotonic phone
+    timing covering the audio, and lip closures at its m/b/p."""
+    from mimetic_tools.corpus import flite as F
+    if not F.available():
+        pytest.skip("flite is not installed (scripts/setup.sh train installs it)")
+    out = tmp_path / "mixed"
+    G.make_corpus(str(out), 4, 3, seed=5, workers=1, progress=False, engines=("espeak", "flite"))
+    c = Corpus(str(out))
+    engines = {s["id"]: s["engine"] for s in c.speakers()}
+    assert sorted(engines.values()) == ["espeak", "espeak", "flite", "flite"]
+    flite_clips = [clip for clip in c.clips() if engines[clip.meta["speaker"]] == "flite"]
+    assert len(flite_clips) == 6
+    for clip in flite_clips:
+        assert clip.meta["engine"] == "flite" and clip.meta["voice"] in F.VOICES
+        ph = clip.meta["phonemes"]
+        assert all(a <= b for (_, a, b) in ph) and all(p[2] <= q[1] + 1e-6 for p, q in zip(ph, ph[1:]))
+        assert abs(ph[-1][2] - len(clip.audio) / 16000) < 0.01
+        if any(n in ("m", "b", "p") for (n, _, _) in ph):
+            assert len(clip.bilabial_frames) > 0, clip.meta["text"]

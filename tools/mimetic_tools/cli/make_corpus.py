@@ -26,6 +26,9 @@ def main(argv=None) -> int:
     ap.add_argument("--rig", default=None, help="drive this rig file instead of the built-in procedural rig "
                     "(4 778 vertices); models/rig.safetensors is the 4 570-vertex rig of the shipped models: a corpus "
                     "made with it is in their topology (docs/corpus.md)")
+    ap.add_argument("--engines", default="espeak", help="speech engines the speakers are shared between, comma-separated: "
+                    "espeak (espeak-ng, every English voice and variant), flite (its voices awb, rms, slt, kal, kal16: "
+                    "statistical and diphone voices of real speakers; apt-get install flite)")
     ap.add_argument("--quiet", action="store_true", help="no progress line")
     a = ap.parse_args(argv)
     if a.speakers < 1 or a.sentences_per_speaker < 1 or a.workers < 1:
@@ -40,7 +43,8 @@ def main(argv=None) -> int:
         print("error: the espeak-ng C library is not available (apt-get install -y libespeak-ng-dev espeak-ng)",
               file=sys.stderr)
         return 1
-    s = make_corpus(a.out, a.speakers, a.sentences_per_speaker, a.seed, a.workers, progress=not a.quiet, rig_path=a.rig)
+    s = make_corpus(a.out, a.speakers, a.sentences_per_speaker, a.seed, a.workers, progress=not a.quiet, rig_path=a.rig,
+                    engines=tuple(e.strip() for e in a.engines.split(",") if e.strip()))
     print(f"{a.out}: {s['clips']} clips, {s['speakers']} speakers, {s['audio_seconds'] / 60:.1f} min of audio, "
           f"{s['frames']} frames, {s['bilabial_events']} bilabial events; "
           f"{s['elapsed_s']:.1f} s ({s['clips_per_s']:.1f} clips/s, {a.workers} workers)")

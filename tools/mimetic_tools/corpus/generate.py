@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from . import espeak
+from . import espeak, flite
 from . import visemes as VS
 from .rig import Rig, build_rig, load_rig, save_rig
 from .sentences import SENTENCES, sentence_table
@@ -132,9 +132,12 @@ def synth_clip(text: str, speaker: dict, seed: int = 0, salt=(0, 0), fps: float 
     (voice, rate, pitch, range, style). salt: extra integers for the clip's random stream."""
     rng = np.random.default_rng([int(seed), *[int(s) for s in salt], 0xC11])
     rate = int(round(speaker.get("rate", 175) * rng.uniform(0.95, 1.05)))
-    syn = espeak.synthesize(text, speaker.get("voice", "en-us"), rate, speaker.get("pitch", 50),
-                            speaker.get("range", 50), srand=int(rng.integers(1, 2 ** 31)))
-    audio, phon, _ = espeak.to_16k(syn, SAMPLE_RATE)
+    if speaker.get("engine", "espeak") == "flite":
+        audio, phon = flite.synthesize(text, speaker["voice"], rate)
+    else:
+        syn = espeak.synthesize(text, speaker.get("voice", "en-us"), rate, speaker.get("pitch", 50),
+                                speaker.get("range", 50), srand=int(rng.integers(1, 2 ** 31)))
+        audio, phon, _ = espeak.to_16k(syn, SAMPLE_RATE)
     pre = int(round(rng.uniform(0.12, 0.30) * SAMPLE_RATE))
     post = int(round(rng.uniform(0.10, 0.25) * SAMPLE_RATE))
     n_speech = len(audio)
@@ -156,7 +159,7 @@ def synth_clip(text: str, speaker: dict, seed: int = 0, salt=(0, 0), fps: float 
     tensors = {"audio": noisy, "weights": weights, "bilabial_frames": frames, "frame_weights": fw}
     meta = {"fps": fps, "sample_rate": SAMPLE_RATE,
             "phonemes": [[n, round(a, 6), round(b, 6)] for (n, a, b) in phonemes],
-            "voice": speaker.get("voice"), "rate": rate, "text": text}
+            "voice": speaker.get("voice"), "engine": speaker.get("engine", "espeak"), "rate": rate, "text": text}
     return tensors, meta
 
 
@@ -174,9 +177,9 @@ def clip_name(speaker_id: str, sentence_id: int) -> str:
 # ----------------------------------------------------------------------------------------------
 # the corpus
 # ----------------------------------------------------------------------------------------------
-def plan(n_speakers: int, sentences_per_speaker: int, seed: int):
+def plan(n_speakers: int, sentences_per_speaker: int, seed: int, engines=("espeak",)):
     """(speakers, sentences, jobs [(speaker_index, sentence_id)]) -- deterministic from seed."""
-    speakers = sample_speakers(n_speakers, seed)
+    speakers = sample_speakers(n_speakers, seed, engines=engines)
     sentences = sentence_table()
     M = min(int(sentences_per_speaker), len(sentences))
     jobs = []
@@ -214,19 +217,23 @@ def _progress(done, total, t0, stream):
 
 
 def make_corpus(out: str, n_speakers: int, sentences_per_speaker: int, seed: int = 0, workers: int = 2,
-                progress: bool = True, stream=None, rig_path: str | None = None) -> dict:
+                progress: bool = True, stream=None, rig_path: str | None = None, engines=("espeak",)) -> dict:
     """Writes the corpus (docs/corpus.md) to `out`; returns a summary dict. `rig_path`: a rig file to
     drive instead of the procedural one (it must have the same blendshapes; its lip geometry sets the
-    closure weights, so the lips meet exactly on it), copied as the corpus rig byte for byte."""
+    closure weights, so the lips meet exactly on it), copied as the corpus rig byte for byte.
+    `engines`: the speech engines the speakers are shared between ("espeak", "flite"); espeak alone
+    gives the same corpus as before engines existed."""
     global _RIG
     before = _RIG
+    if "flite" in engines and not flite.available():
+        raise RuntimeError("engine flite: the flite program is not installed (apt-get install flite)")
     try:
-        return _make_corpus(out, n_speakers, sentences_per_speaker, seed, workers, progress, stream, rig_path)
+        return _make_corpus(out, n_speakers, sentences_per_speaker, seed, workers, progress, stream, rig_path, tuple(engines))
     finally:
         _RIG = before
 
 
-def _make_corpus(out, n_speakers, sentences_per_speaker, seed, workers, progress, stream, rig_path) -> dict:
+def _make_corpus(out, n_speakers, sentences_per_speaker, seed, workers, progress, stream, rig_path, engines) -> dict:
     global _RIG
     import multiprocessing as mp
 
@@ -247,7 +254,7 @@ def _make_corpus(out, n_speakers, sentences_per_speaker, seed, workers, progress
             shutil.copyfile(rig_path, os.path.join(out, "rig.safetensors"))
     else:
         save_rig(corpus_rig(), os.path.join(out, "rig.safetensors"))
-    speakers, sentences, jobs = plan(n_speakers, sentences_per_speaker, seed)
+    speakers, sentences, jobs = plan(n_speakers, sentences_per_speaker, seed, engines)
     with open(os.path.join(out, "speakers.json"), "w") as f:
         json.dump(speakers, f, indent=1)
         f.write("\n")

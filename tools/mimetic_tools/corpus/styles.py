@@ -54,8 +54,12 @@ def _lhs(rng: np.random.Generator, n: int, lo: float, hi: float) -> np.ndarray:
     return lo + strata * (hi - lo)
 
 
-def sample_speakers(n: int, seed: int, val_frac: float = 0.15, test_frac: float = 0.15) -> list[dict]:
-    """n speakers: id, split, voice, rate, pitch, range, style. Deterministic from seed."""
+def sample_speakers(n: int, seed: int, val_frac: float = 0.15, test_frac: float = 0.15,
+                    engines=("espeak",)) -> list[dict]:
+    """n speakers: id, split, voice, rate, pitch, range, style (and engine). Deterministic from seed.
+    With several `engines` the speakers are dealt out among them in a shuffled round robin (from a
+    random stream of its own, so that espeak alone gives exactly the speakers it always did); a
+    flite speaker gets one of flite's voices, in turn."""
     rng = np.random.default_rng([int(seed), 0x5BEA])
     cols = {k: _lhs(rng, n, lo, hi) for k, (lo, hi) in STYLE_RANGES.items()}
     rates = _lhs(rng, n, *RATE_RANGE)
@@ -93,4 +97,19 @@ def sample_speakers(n: int, seed: int, val_frac: float = 0.15, test_frac: float 
             "range": int(round(ranges[i])),
             "style": style,
         })
+    if tuple(engines) != ("espeak",):
+        from .flite import VOICES as FLITE_VOICES
+        unknown = set(engines) - {"espeak", "flite"}
+        if unknown:
+            raise ValueError(f"unknown speech engines {sorted(unknown)} (espeak, flite)")
+        erng = np.random.default_rng([int(seed), 0xF117E])
+        order = erng.permutation(n)
+        flite_voices = [FLITE_VOICES[k] for k in erng.permutation(len(FLITE_VOICES))]
+        used = 0
+        for rank, i in enumerate(order):
+            engine = engines[rank % len(engines)]
+            speakers[i]["engine"] = engine
+            if engine == "flite":
+                speakers[i]["voice"] = flite_voices[used % len(flite_voices)]
+                used += 1
     return speakers
