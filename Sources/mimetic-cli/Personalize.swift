@@ -29,8 +29,7 @@ struct Personalize: ParsableCommand {
     @Option(help: "Stage 2 steps (style vector + motion basis).") var basisSteps = AdaptationOptions().basisSteps
     @Flag(help: "Skip stage 2: adapt the style vector only.") var noBasis = false
     @Option(help: "Where stage 1 starts: slot0 (Imitator's choice), mean (the mean of the slots), or best (the mean or a slot, whichever fits the reference best).")
-    var start: StartChoice = StartChoice(rawValue: AdaptationOptions().start.rawValue)!
-    enum StartChoice: String, CaseIterable, ExpressibleByArgument { case best, mean, slot0 }
+    var start = AdaptationOptions().start
     @Option(help: "Adapt this many times, each early-stopped on another of the first FOLDS clips, and average (FOLDS times the time; 0: once).")
     var folds = AdaptationOptions().folds
     @Option(help: "λ of the lip-contact weighting (0: off).") var lipContactWeight: Float = AdaptationOptions().lipContactWeight
@@ -90,8 +89,7 @@ struct Personalize: ParsableCommand {
                 var options = AdaptationOptions()
                 options.styleSteps = styleSteps
                 options.basisSteps = noBasis ? 0 : basisSteps
-                options.start = AdaptationOptions.Start(rawValue: start.rawValue)!
-                guard (0...64).contains(folds) else { throw MimeticError.invalidArgument("--folds \(folds) is outside 0...64") }
+                options.start = start
                 options.folds = folds
                 options.lipContactWeight = lipContactWeight
                 options.lipClosureWeight = lipClosureWeight
@@ -114,3 +112,6 @@ struct Personalize: ParsableCommand {
         }
     }
 }
+
+/// `--start slot0|mean|best`: the core's choices, by their names.
+extension AdaptationOptions.Start: ExpressibleByArgument {}

@@ -139,6 +139,10 @@ final class PersonalizationTests: XCTestCase {
         XCTAssertEqual(folded.provenance["folds"], "2")
         XCTAssertTrue(folded.provenance["held_out_change"]!.hasPrefix("per fold "), folded.provenance["held_out_change"]!)
         XCTAssertEqual(runs[0].provenance["folds"], "1")
+        options.folds = 65
+        XCTAssertThrowsError(try ImitatorAdaptation.adapt(model: model, clips: clips, options: options)) {
+            XCTAssertTrue("\($0)".contains("folds 65 is outside 0...64"), "\($0)")
+        }
     }
 
     /// Models trained on metres have a motion basis of O(1e-3) and losses of O(1e-6): adaptation must

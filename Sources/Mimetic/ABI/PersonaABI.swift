@@ -69,8 +69,9 @@ public func mimetic_personalize(_ model: OpaquePointer?, _ clips: UnsafePointer<
             options.velocityWeight = p.velocity_weight
             options.lipContactWeight = p.lip_contact_weight
             options.lipClosureWeight = p.lip_closure_weight
-            guard (0...64).contains(p.held_out_folds) else {
-                throw MimeticError.invalidArgument("mimetic_personalize: held_out_folds \(p.held_out_folds) is outside 0...64")
+            // Checked here too, in the field's own name and before it is narrowed to an Int.
+            guard p.held_out_folds >= AdaptationOptions.foldRange.lowerBound, p.held_out_folds <= AdaptationOptions.foldRange.upperBound else {
+                throw MimeticError.invalidArgument("mimetic_personalize: held_out_folds \(p.held_out_folds) is outside \(AdaptationOptions.foldRange)")
             }
             options.folds = Int(p.held_out_folds)
             let held = Int(p.held_out_clip)

@@ -18,6 +18,8 @@ public struct AdaptationOptions: Sendable {
     /// unseen speakers, 4 folds closed the lips better than one run (docs/personalization.md).
     /// 0 or 1: one adaptation, stopped on `heldOutClip`.
     public var folds = 0
+    /// The folds a run accepts (each costs one adaptation).
+    public static let foldRange = 0...64
     /// Index of the clip held out for early stopping (nil: the last one when there are ≥ 2).
     public var heldOutClip: Int? = nil
     /// Evaluations (every `evaluateEvery` steps) without improvement before a stage stops.
@@ -26,7 +28,7 @@ public struct AdaptationOptions: Sendable {
     /// The style to start from; nil: `start` decides.
     public var initialStyle: [Float]? = nil
     /// Where stage 1 starts when `initialStyle` is nil.
-    public enum Start: String, Sendable {
+    public enum Start: String, CaseIterable, Sendable {
         /// Slot 0 of the model (Imitator's choice: one training subject).
         case slot0
         /// The mean of the model's style slots.

@@ -10,9 +10,12 @@ public enum ImitatorAdaptation {
             throw MimeticError.invalidArgument("adaptation needs an Imitator model; this is a \(model.family.rawValue) model (Mimic: style from motion; FaceFormer: slot blends)")
         }
         guard !clips.isEmpty else { throw MimeticError.invalidArgument("no reference clips") }
+        guard AdaptationOptions.foldRange.contains(options.folds) else {
+            throw MimeticError.invalidArgument("folds \(options.folds) is outside \(AdaptationOptions.foldRange)")
+        }
         let d = model.config.decoder.d_model, D = model.outputSize
         let slots = try (0..<max(model.styleNames.count, 1)).map { try model.styleVector(.slot($0)) }
-        let meanStyle = (0..<d).map { i in slots.reduce(0) { $0 + $1[i] } / Float(slots.count) }
+        let meanStyle = Self.mean(slots)
         var start: [Float]
         var startName: String
         if let given = options.initialStyle {
@@ -139,13 +142,7 @@ public enum ImitatorAdaptation {
         if cancelled { throw MimeticError.cancelled }
         // The mean of the runs (one run: itself). Averaging runs stopped on different clips
         // smooths what a single short held-out clip decides (docs/personalization.md).
-        func mean(_ values: [[Float]]) -> [Float] {
-            var out = values[0]
-            for v in values.dropFirst() { for i in out.indices { out[i] += v[i] } }
-            let scale = 1 / Float(values.count)
-            return out.map { $0 * scale }
-        }
-        let style = mean(runs.map(\.style)), weight = mean(runs.map(\.weight)), bias = mean(runs.map(\.bias))
+        let style = Self.mean(runs.map(\.style)), weight = Self.mean(runs.map(\.weight)), bias = Self.mean(runs.map(\.bias))
         let basisChanged = options.basisSteps > 0
         try MimeticModel.checkFinite(style, "adapted style")
         if basisChanged {
@@ -181,6 +178,13 @@ public enum ImitatorAdaptation {
 }
 
 extension ImitatorAdaptation {
+    /// The element-wise mean of equally long vectors (the mean style of the slots, the mean of runs).
+    static func mean(_ vectors: [[Float]]) -> [Float] {
+        var sum = vectors[0]
+        for v in vectors.dropFirst() { for i in sum.indices { sum[i] += v[i] } }
+        return sum.map { $0 / Float(vectors.count) }
+    }
+
     /// RMS over every value of the reference motion (1 when it is all zeros, so nothing divides by 0).
     static func rootMeanSquare(_ targets: [Matrix]) -> Float {
         var sum = 0.0, count = 0
