@@ -35,16 +35,21 @@ public func mimetic_fuzz_npy(_ p: UnsafePointer<UInt8>?, _ n: Int) -> Int32 {
     return 0
 }
 
-private nonisolated(unsafe) var personaModel: MimeticModel?
+private nonisolated(unsafe) var namedModel: MimeticModel?
+
+/// The model named by MIMETIC_FUZZ_MODEL, loaded once per fuzzing process (each harness is its own process).
+private func fuzzModel() -> MimeticModel {
+    if let m = namedModel { return m }
+    guard let variable = getenv("MIMETIC_FUZZ_MODEL") else { fatalError("set MIMETIC_FUZZ_MODEL") }
+    let m = try! MimeticModel(path: String(cString: variable))
+    namedModel = m
+    return m
+}
 
 /// A persona file for the model named by MIMETIC_FUZZ_MODEL.
 @_cdecl("mimetic_fuzz_persona")
 public func mimetic_fuzz_persona(_ p: UnsafePointer<UInt8>?, _ n: Int) -> Int32 {
-    if personaModel == nil {
-        guard let variable = getenv("MIMETIC_FUZZ_MODEL") else { fatalError("set MIMETIC_FUZZ_MODEL") }
-        personaModel = try! MimeticModel(path: String(cString: variable))
-    }
-    let model = personaModel!
+    let model = fuzzModel()
     guard let store = try? TensorStore(bytes: bytes(p, n)), let persona = try? Persona.load(store: store, for: model) else { return 0 }
     requireFinite(persona.style, "persona style")
     // A loaded persona must drive a stream and an offline run.
@@ -105,8 +110,6 @@ public func mimetic_fuzz_model(_ p: UnsafePointer<UInt8>?, _ n: Int) -> Int32 {
     return 0
 }
 
-private nonisolated(unsafe) var textModel: MimeticModel?
-
 /// Text files a user hands over: a Live Link Face CSV (first byte even) or a phone-label file (odd),
 /// then what the library does with each: the take resampled at 30 fps (with an offset from the
 /// input) and its offset estimate against a prediction; the labels' m/b/p spans turned into closure
@@ -125,11 +128,7 @@ public func mimetic_fuzz_text(_ p: UnsafePointer<UInt8>?, _ n: Int) -> Int32 {
         if let lag = take.estimateOffset(predicted: w.reversed(), names: names, fps: 30), !lag.isFinite { fatalError("offset estimate \(lag)") }
     } else {
         guard let labels = try? PhoneLabels(text: text, source: "fuzz") else { return 0 }
-        if textModel == nil {
-            guard let variable = getenv("MIMETIC_FUZZ_MODEL") else { fatalError("set MIMETIC_FUZZ_MODEL") }
-            textModel = try! MimeticModel(path: String(cString: variable))
-        }
-        let model = textModel!
+        let model = fuzzModel()
         let frames = Int(p[0] / 2) % 120 + 1
         let offsets = Matrix(rows: frames, cols: model.outputSize,
                              data: (0..<(frames * model.outputSize)).map { 0.001 * sinf(Float($0 % 977) * 0.01) })
