@@ -107,18 +107,12 @@ class Persona:
         slots), ``"best"`` (the mean or the slot that fits the reference best), or None (the
         library's default, ``mimetic_personalize_params_init``)."""
         mh = model._require_open()
-        info = model.info
         if not clips:
             raise InvalidArgumentError("personalize: no reference clips")
         keep: List[Any] = []
         arr = (_lib.ReferenceClipC * len(clips))()
         for i, clip in enumerate(clips):
-            off = np.asarray(clip.offsets, dtype=np.float32)
-            if off.ndim == 3 and off.shape[1:] == (info.num_vertices, 3):
-                off = off.reshape(off.shape[0], info.output_size)
-            if off.ndim != 2 or off.shape[1] != info.output_size:
-                raise InvalidArgumentError(f"personalize: clip {i} offsets must be [frames, {info.output_size}], got {off.shape}")
-            off = np.ascontiguousarray(off)
+            off = model._motion(f"personalize: clip {i}", clip.offsets)
             keep.append(off)
             arr[i].offsets = float_ptr(off)
             arr[i].frames = off.shape[0]
