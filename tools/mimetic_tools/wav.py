@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import wave
+from fractions import Fraction
 
 import numpy as np
 
@@ -24,3 +25,13 @@ def read_wav(path):
         raise ValueError(f"{path}: only 16-bit PCM WAV is supported")
     x = np.frombuffer(raw, "<i2").astype(np.float32) / 32768.0
     return x.reshape(-1, ch).mean(1), sr
+
+
+def resample(x: np.ndarray, rate: int, target: int) -> np.ndarray:
+    """`x` (float64) from `rate` to `target` Hz: polyphase at the exact rational ratio
+    (`scipy.signal.resample_poly`); `x` itself when the rates are equal."""
+    ratio = Fraction(int(target), int(rate))
+    if ratio == 1:
+        return x
+    from scipy.signal import resample_poly
+    return resample_poly(x, ratio.numerator, ratio.denominator)

@@ -52,6 +52,15 @@ def errors(targets, predict, rig, template):
     return float(np.mean(ve)), float(np.mean(lip)) if lip else float("nan")
 
 
+def split_speaker(corpus, speaker_id):
+    """A speaker's clips sorted by sentence: (evaluation clips, the last third and at least 2; the
+    pool the reference is taken from, the rest)."""
+    clips = sorted((c for c in corpus.clips(None, sentences="all") if c.meta["speaker"] == speaker_id),
+                   key=lambda c: c.meta["sentence"])
+    n_eval = max(2, len(clips) // 3)
+    return clips[-n_eval:], clips[:-n_eval]
+
+
 def take_reference(pool, seconds):
     """The first clips of `pool` until they hold `seconds` of audio (the last one may overshoot), and their length."""
     ref, total = [], 0.0
@@ -117,10 +126,7 @@ def main(argv=None) -> int:
     rows = []
     starts = args.starts.split(",")
     for spk in corpus.speakers(None if args.split == "all" else "test")[: args.speakers]:
-        clips = sorted((c for c in corpus.clips(None if args.split == "all" else "test", sentences="all")
-                        if c.meta["speaker"] == spk["id"]), key=lambda c: c.meta["sentence"])
-        n_eval = max(2, len(clips) // 3)
-        eval_clips, pool = clips[-n_eval:], clips[:-n_eval]
+        eval_clips, pool = split_speaker(corpus, spk["id"])
         targets = [(c.audio, c.offsets(rig), c.bilabial_frames) for c in eval_clips]
         row = {"speaker": spk["id"], "eval_clips": len(eval_clips)}
         row["slot0"] = errors(targets, lambda a: animate(mimetic, model, a, style=0), rig, template)

@@ -19,9 +19,10 @@ import ctypes.util
 import os
 import pickle
 from dataclasses import dataclass, field
-from fractions import Fraction
 
 import numpy as np
+
+from ..wav import resample
 
 # speak_lib.h (ESPEAK_API_REVISION 12)
 AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -281,11 +282,7 @@ def synthesize(text: str, voice: str = "en-us", rate: int = 175, pitch: int = 50
 def to_16k(s: Synthesis, target_rate: int = TARGET_SAMPLE_RATE):
     """Resample to `target_rate` (polyphase, exact rational ratio) and express the phoneme events in
     seconds. Returns (audio float32 [n] in [-1, 1], [(mnemonic, start_s, end_s)], duration_s)."""
-    from scipy.signal import resample_poly
-
-    ratio = Fraction(target_rate, s.sample_rate)
-    x = s.audio.astype(np.float64) / 32768.0
-    y = resample_poly(x, ratio.numerator, ratio.denominator) if ratio != 1 else x
+    y = resample(s.audio.astype(np.float64) / 32768.0, s.sample_rate, target_rate)
     y = np.clip(y, -1.0, 1.0).astype(np.float32)
     sr = float(s.sample_rate)
     phonemes = [(name, a / sr, b / sr) for (name, a, b) in s.phonemes]

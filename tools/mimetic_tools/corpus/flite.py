@@ -14,11 +14,11 @@ import os
 import shutil
 import subprocess
 import tempfile
-import wave
-from fractions import Fraction
 from typing import List, Tuple
 
 import numpy as np
+
+from ..wav import read_wav, resample
 
 #: flite's built-in voices (Debian's package): awb, rms, slt are voices of real speakers (Scottish
 #: English male, US male, US female); kal and kal16 are the diphone voices of another US male.
@@ -67,13 +67,8 @@ def synthesize(text: str, voice: str, rate_wpm: int = 175) -> Tuple[np.ndarray, 
         path = os.path.join(tmp, "speech.wav")
         args = ["flite", "-voice", voice, "--setf", f"duration_stretch={stretch:.4f}", "-t", text, "-o", path, "-psdur"]
         run = subprocess.run(args, capture_output=True, text=True, check=True)
-        with wave.open(path, "rb") as w:
-            rate, raw = w.getframerate(), w.readframes(w.getnframes())
-    audio = np.frombuffer(raw, dtype="<i2").astype(np.float64) / 32768.0
-    if rate != 16000:
-        from scipy.signal import resample_poly
-        ratio = Fraction(16000, rate)
-        audio = resample_poly(audio, ratio.numerator, ratio.denominator)
+        samples, rate = read_wav(path)
+    audio = resample(samples.astype(np.float64), rate, 16000)
     # flite's times are rounded to the millisecond: its last end can pass the last sample by one.
     duration = len(audio) / 16000.0
     segments = [(name, min(a, duration), min(b, duration)) for (name, a, b) in parse_segments(run.stdout)]

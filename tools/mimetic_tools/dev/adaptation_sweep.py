@@ -17,7 +17,7 @@ import json
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
-from typing import Dict, List
+from typing import Dict
 
 import numpy as np
 
@@ -38,29 +38,17 @@ def _parse(config: str) -> Dict[str, object]:
 def _speaker(job):
     corpus_dir, model_path, speaker, seconds, configs = job
     import mimetic
-    from ..cli.measure_personalization import take_reference
+    from ..cli.measure_personalization import errors as measure, split_speaker, take_reference
     from ..corpus import Corpus
-    from ..evaluation import metrics as M
     mimetic.set_threads(1)
     corpus = Corpus(corpus_dir)
     rig = corpus.rig
     model = mimetic.Model(model_path)
-    template = model.template.reshape(-1, 3)
-    clips = sorted((c for c in corpus.clips(None, sentences="all") if c.meta["speaker"] == speaker), key=lambda c: c.meta["sentence"])
-    n_eval = max(2, len(clips) // 3)
-    evals, pool = clips[-n_eval:], clips[:-n_eval]
+    evals, pool = split_speaker(corpus, speaker)
     targets = [(c.audio, c.offsets(rig), c.bilabial_frames) for c in evals]
 
     def errors(**kw):
-        ve, lip = [], []
-        for audio, gt, events in targets:
-            pred, g = M.crop_pair(model.animate(audio, 16000, **kw), gt)
-            ve.append(M.mve_mm(pred, g))
-            ev = events[events < len(g)]
-            if len(ev):
-                o = [M.lip_opening(x + template, rig.lip_upper, rig.lip_lower)[ev] for x in (pred, g)]
-                lip.append(np.abs(o[0] - o[1]).mean() * 1000)
-        return float(np.mean(ve)), float(np.mean(lip))
+        return measure(targets, lambda audio: model.animate(audio, 16000, **kw), rig, model.template)
 
     n = model.info.num_styles
     row = {"speaker": speaker, "slot0": errors(style=0), "mean": errors(style=[1.0 / n] * n)}
