@@ -5,7 +5,7 @@ export PYTHON
 MODEL ?= $(firstword $(wildcard models/default.safetensors) Tests/Fixtures/faceformer_vocaset.model.safetensors)
 AUDIO ?= examples/audio/hello.wav
 
-.PHONY: setup setup-demo setup-convert setup-train demo test release bench fixtures clean lib cli install install-strip uninstall cpp-test engine-demo examples test-packaging fuzz sanitize bench-threads bench-retarget
+.PHONY: setup setup-demo setup-convert setup-train demo test release bench fixtures clean lib cli install install-strip uninstall cpp-test engine-demo examples test-packaging fuzz sanitize bench-threads bench-retarget godot godot-test
 
 # Set-up for one purpose each (scripts/setup.sh says what each installs).
 setup:
@@ -154,3 +154,41 @@ engine-demo: lib $(CPP_OUT)/engine_demo
 
 test-packaging:
 	bash scripts/test-packaging.sh
+
+# ------------------------------------------------------------------------------------------------
+# Godot 4 (bindings/godot/README.md): the GDExtension addon, built into the demo project, and its
+# test, which loads the addon through its .gdextension file with a C host playing Godot's side.
+#
+#   make godot          # examples/godot/addons/mimetic/ (bin/, models/), face.glb and voice.wav
+#   make godot-test     # bindings/godot/tests against the C ABI (GODOT_TEST_WRAPPER=valgrind ... to check memory)
+
+GODOT_PROJECT := examples/godot
+GODOT_ADDON := $(GODOT_PROJECT)/addons/mimetic
+GODOT_SHIM := $(GODOT_ADDON)/bin/libmimetic_godot.linux.x86_64.so
+GODOT_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wno-format-truncation -fPIC -fvisibility=hidden -Iinclude
+GODOT_TEST_WRAPPER ?=
+
+$(GODOT_SHIM): $(wildcard bindings/godot/src/*.c bindings/godot/src/*.h) include/mimetic.h | lib
+	@mkdir -p $(GODOT_ADDON)/bin
+	$(CC) $(GODOT_CFLAGS) -shared bindings/godot/src/*.c -o $@ -L$(RELEASE_BIN) -lMimetic -Wl,-rpath,'$$ORIGIN' -Wl,--no-undefined
+
+godot: lib cli $(GODOT_SHIM)
+	@mkdir -p $(GODOT_ADDON)/models
+	@# The library beside the shim, under its SONAME (the shim's rpath is $$ORIGIN), without debug symbols.
+	$(STRIP) -o $(GODOT_ADDON)/bin/libMimetic.so.$(SOVERSION) $(RELEASE_BIN)/libMimetic.so
+	cp bindings/godot/addon/mimetic.gdextension bindings/godot/addon/icon.svg bindings/godot/addon/README.md $(GODOT_ADDON)/
+	cp models/default.safetensors models/arkit52.safetensors $(GODOT_ADDON)/models/
+	@# The demo's face: the shipped template with the ARKit-52 basis as morph targets (plus the
+	@# offline animation of the sample, to compare with the live one), and the sample itself.
+	$(RELEASE_BIN)/mimetic animate --model models/default.safetensors --audio models/samples/bumblebees.wav \
+	    --format glb --weights models/arkit52.safetensors --quiet --out $(GODOT_PROJECT)/face.glb
+	cp models/samples/bumblebees.wav $(GODOT_PROJECT)/voice.wav
+	@echo "addon: $(GODOT_ADDON) (copy this folder into a project's addons/); demo: open $(GODOT_PROJECT) in Godot 4.1+"
+
+$(RELEASE_SCRATCH)/godot/test_godot_addon: $(wildcard bindings/godot/tests/*.c bindings/godot/tests/*.h) bindings/godot/src/gdextension_api.h | lib
+	@mkdir -p $(RELEASE_SCRATCH)/godot
+	$(CC) -std=c11 -O1 -g -Wall -Wextra -Werror -Wno-format-truncation -Iinclude bindings/godot/tests/*.c -o $@ \
+	    -L$(RELEASE_BIN) -lMimetic -ldl -lm -Wl,-rpath,$(abspath $(RELEASE_BIN))
+
+godot-test: godot $(RELEASE_SCRATCH)/godot/test_godot_addon
+	$(GODOT_TEST_WRAPPER) $(RELEASE_SCRATCH)/godot/test_godot_addon $(GODOT_PROJECT) examples/audio/hello.wav

@@ -62,6 +62,9 @@ make engine-demo DEMO_FLAGS=--fast
 echo "== Packaging: self-contained release library, make install, CMake and pkg-config consumers"
 bash scripts/test-packaging.sh
 
+echo "== Godot 4 addon (GDExtension) loaded through its .gdextension file by a C host playing Godot, against the C ABI"
+make godot-test
+
 echo "== Python binding installs with pip (bundling libMimetic) and imports from the install, no environment"
 rm -rf .build/pyinstall
 "$PYTHON" -m pip install -q --no-deps --target .build/pyinstall ./bindings/python
