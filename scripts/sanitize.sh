@@ -6,6 +6,7 @@
 #               instrumented; Swift has no -sanitize=undefined on Linux, and its own checks
 #               (overflow, bounds, exclusivity) already trap in the debug build used here
 #   thread    - several threads each running streams of one shared model (TSan)
+# address and undefined also run the Godot addon's host harness (bindings/godot/tests) instrumented.
 #   scripts/sanitize.sh [--swift] [address|undefined|thread ...]   (default: all three)
 # test_stream_abi is not among them: it interposes malloc to count allocations, which a
 # sanitizer's own allocator forbids; it runs in the plain test suite.
@@ -51,6 +52,15 @@ for kind in "${KINDS[@]}"; do
     swift build --product mimetic >/dev/null
     "$out/test_animate_abi" "$(swift build --show-bin-path)/mimetic" examples/audio/hello.wav "$F_RT" Tests/Fixtures/mimic_conv.model.safetensors
     "$out/test_retarget_abi" models/default.safetensors models/arkit52.safetensors models/samples/bumblebees.wav "$F_W2V"
+    echo "== $kind: the Godot addon (bindings/godot) through its host harness"
+    godot="$scratch/godot"; mkdir -p "$godot/addons/mimetic/bin" "$godot/addons/mimetic/models"
+    cp bindings/godot/addon/mimetic.gdextension "$godot/addons/mimetic/"
+    cp models/default.safetensors models/arkit52.safetensors "$godot/addons/mimetic/models/"
+    "$CLANG" "${cflags[@]/-std=c99/-std=c11}" -Wno-format-truncation -fPIC -fvisibility=hidden -shared bindings/godot/src/*.c \
+        -L"$BIN" -lMimetic -Wl,-rpath,"$BIN" -o "$godot/addons/mimetic/bin/libmimetic_godot.linux.x86_64.so"
+    "$CLANG" "${cflags[@]/-std=c99/-std=c11}" -Wno-format-truncation bindings/godot/tests/*.c -L"$BIN" -lMimetic -ldl -lm \
+        -Wl,-rpath,"$BIN" -o "$out/test_godot_addon"
+    "$out/test_godot_addon" "$godot" examples/audio/hello.wav | tail -1
     if [ $SWIFT_TESTS = 1 ]; then
         echo "== $kind: Swift tests"
         swift test --scratch-path "$scratch" "${sflags[@]}" 2>&1 | tee "$scratch/swift-test.log" | grep -E "error|Executed .* tests" | tail -3

@@ -4,7 +4,7 @@
  * Each frame (_process) it reads what the bus's AudioEffectCapture heard since the last frame,
  * pushes it to its stream, pulls every frame that became ready, and sets the newest frame's
  * blendshape weights on the mesh (ARKit-52 names by default, matched to the mesh's blend shapes by
- * name, with an optional prefix). A face frame needs audio from after its own time (the stream's
+ * name: prefix + name exactly, else however the rig spells it: "blendShape1.jawOpen", "JAW_OPEN"). A face frame needs audio from after its own time (the stream's
  * latency), so with compensate_latency the node sets an AudioEffectDelay placed after the capture
  * on the same bus to delay what is heard by exactly that much: sound and face then line up.
  *
@@ -236,9 +236,59 @@ static void compensate(FaceInstance *self, GDExtensionObjectPtr delay, bool dela
     self->delay_ms = ms;
 }
 
-/* Maps the basis' shapes onto the mesh's blend shapes by name (prefix + name). */
+/* A blend shape name as rigs spell it in many ways: the part after the last '.' (Maya/Blender
+ * exports say "blendShape1.jawOpen"), lower case, without '_', '-' or spaces ("JAW_OPEN"). */
+static void normalize_name(const char *name, char *out, size_t size) {
+    const char *dot = strrchr(name, '.');
+    if (dot) name = dot + 1;
+    size_t n = 0;
+    for (; *name && n + 1 < size; name++) {
+        char c = *name;
+        if (c == '_' || c == '-' || c == ' ') continue;
+        out[n++] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+    }
+    out[n] = 0;
+}
+
+/* The mesh's blend shape names, normalized: MeshInstance3D.get_blend_shape_count() and the
+ * Mesh resource's get_blend_shape_name(i). NULL (count 0) if the mesh has none. */
+static char **mesh_shape_names(GDExtensionObjectPtr mesh, int64_t *count) {
+    *count = 0;
+    int64_t n = 0;
+    if (!call_int(mesh, "get_blend_shape_count", NULL, 0, &n) || n <= 0 || n > 100000) return NULL;
+    GdVariant result;
+    GDExtensionObjectPtr resource = NULL;
+    if (gd_call(mesh, "get_mesh", NULL, 0, &result)) gd_variant_as_object(&result, &resource);
+    gd_variant_free(&result); /* the MeshInstance3D keeps its mesh */
+    char **names = resource ? calloc((size_t)n, sizeof(char *)) : NULL;
+    if (!names) return NULL;
+    for (int64_t i = 0; i < n; i++) {
+        GdVariant index;
+        gd_variant_int(&index, i);
+        char *name = NULL;
+        if (gd_call(resource, "get_blend_shape_name", &index, 1, &result) && gd_variant_type(&result) == GDEXTENSION_VARIANT_TYPE_STRING_NAME) {
+            GdStringName sn;
+            gd.to_type[GDEXTENSION_VARIANT_TYPE_STRING_NAME](&sn, &result);
+            name = gd_string_name_to_utf8(&sn);
+            gd_string_name_free(&sn);
+        }
+        gd_variant_free(&result);
+        gd_variant_free(&index);
+        char normalized[256] = "";
+        if (name) normalize_name(name, normalized, sizeof normalized);
+        free(name);
+        names[i] = dup_string(normalized);
+    }
+    *count = n;
+    return names;
+}
+
+/* Maps the basis' shapes onto the mesh's blend shapes: prefix + name exactly, else the same
+ * name however the rig spells it (normalize_name). */
 static void map_shapes(FaceInstance *self, GDExtensionObjectPtr mesh) {
     self->mapped = 0;
+    int64_t mesh_count = -1; /* not listed yet */
+    char **mesh_names = NULL;
     for (int32_t k = 0; k < self->core.weight_count; k++) {
         const char *name = mimetic_retarget_name(self->core.retarget, k);
         char full[256];
@@ -248,9 +298,18 @@ static void map_shapes(FaceInstance *self, GDExtensionObjectPtr mesh) {
         int64_t index = -1;
         call_int(mesh, "find_blend_shape_by_name", &arg, 1, &index);
         gd_variant_free(&arg);
+        if (index < 0) {
+            if (mesh_count < 0) mesh_names = mesh_shape_names(mesh, &mesh_count);
+            char wanted[256];
+            normalize_name(name ? name : "", wanted, sizeof wanted);
+            for (int64_t i = 0; i < mesh_count && index < 0; i++)
+                if (mesh_names[i] && strcmp(mesh_names[i], wanted) == 0) index = i;
+        }
         self->shape_index[k] = index >= 0 && index <= INT32_MAX ? (int32_t)index : -1;
         if (self->shape_index[k] >= 0) self->mapped++;
     }
+    for (int64_t i = 0; i < mesh_count; i++) free(mesh_names[i]);
+    free(mesh_names);
     if (self->mapped == 0)
         warn_once(self, WARN_NO_SHAPES, "the mesh has none of the basis' blend shapes (e.g. 'jawOpen'); set shape_prefix if its names carry one ('%s' now)", self->shape_prefix);
 }

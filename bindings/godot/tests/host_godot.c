@@ -278,6 +278,7 @@ static const struct { const char *name, *parent; } engine_classes[] = {
     {"Node3D", "Node"}, {"VisualInstance3D", "Node3D"}, {"GeometryInstance3D", "VisualInstance3D"},
     {"MeshInstance3D", "GeometryInstance3D"}, {"AudioEffect", "Resource"}, {"AudioEffectCapture", "AudioEffect"},
     {"AudioEffectDelay", "AudioEffect"}, {"ProjectSettings", "Object"}, {"AudioServer", "Object"},
+    {"Mesh", "Resource"}, {"ArrayMesh", "Mesh"},
 };
 
 static const char *engine_parent(const char *name) {
@@ -379,6 +380,7 @@ void host_free_object(HostObject *o) {
     for (int i = 0; i < o->fake.shape_count; i++) free(o->fake.shape_names[i]);
     free(o->fake.shape_names);
     free(o->fake.shape_values);
+    host_free_object(o->fake.mesh_resource);
     free(o);
 }
 
@@ -624,6 +626,35 @@ static bool f_find_blend_shape_by_name(HostObject *self, const HostVariant *cons
     set_int(r, found);
     return true;
 }
+static bool f_get_blend_shape_count(HostObject *self, const HostVariant *const *args, int argc, HostVariant *r) {
+    (void)args;
+    EXPECT_ARGS(0);
+    set_int(r, self->fake.shape_count);
+    return true;
+}
+/* The MeshInstance3D's Mesh: an ArrayMesh that reads the instance's names. */
+static bool f_get_mesh(HostObject *self, const HostVariant *const *args, int argc, HostVariant *r) {
+    (void)args;
+    EXPECT_ARGS(0);
+    if (!self->fake.mesh_resource) {
+        self->fake.mesh_resource = host_new_engine_object("ArrayMesh");
+        self->fake.mesh_resource->fake.names_of = self;
+    }
+    set_object(r, self->fake.mesh_resource);
+    return true;
+}
+static bool f_get_blend_shape_name(HostObject *self, const HostVariant *const *args, int argc, HostVariant *r) {
+    EXPECT_ARGS(1);
+    int64_t index;
+    if (!arg_int(args[0], &index)) return false;
+    HostObject *mesh = self->fake.names_of;
+    if (!mesh || index < 0 || index >= mesh->fake.shape_count) { harness_failure("get_blend_shape_name(%lld) out of range", (long long)index); return true; }
+    memset(r, 0, sizeof *r);
+    r->type = GDEXTENSION_VARIANT_TYPE_STRING_NAME;
+    host_string_new(&r->v.p, mesh->fake.shape_names[index]);
+    mesh->fake.name_reads++;
+    return true;
+}
 static bool f_set_blend_shape_value(HostObject *self, const HostVariant *const *args, int argc, HostVariant *r) {
     (void)r;
     EXPECT_ARGS(2);
@@ -656,6 +687,9 @@ static const struct { const char *cls, *name; FakeMethod fn; } fake_methods[] = 
     {"Node", "get_node_or_null", f_get_node_or_null},
     {"MeshInstance3D", "find_blend_shape_by_name", f_find_blend_shape_by_name},
     {"MeshInstance3D", "set_blend_shape_value", f_set_blend_shape_value},
+    {"MeshInstance3D", "get_blend_shape_count", f_get_blend_shape_count},
+    {"MeshInstance3D", "get_mesh", f_get_mesh},
+    {"ArrayMesh", "get_blend_shape_name", f_get_blend_shape_name},
 };
 
 static void i_variant_call(void *self_variant, const void *method_name, const GDExtensionConstVariantPtr *args, GDExtensionInt argc,

@@ -88,6 +88,10 @@ typedef struct {
     int shape_count;
     float *shape_values;
     int64_t set_calls;
+    HostObject *mesh_resource;   /* its ArrayMesh (get_mesh) */
+    int64_t name_reads;          /* names read through that ArrayMesh */
+    /* ArrayMesh */
+    HostObject *names_of;        /* the MeshInstance3D whose names it reports */
 } HostFake;
 
 struct HostObject {
