@@ -5,7 +5,7 @@ export PYTHON
 MODEL ?= $(firstword $(wildcard models/default.safetensors) Tests/Fixtures/faceformer_vocaset.model.safetensors)
 AUDIO ?= examples/audio/hello.wav
 
-.PHONY: setup setup-demo setup-convert setup-train demo test release bench fixtures clean lib cli install install-strip uninstall cpp-test engine-demo examples test-packaging fuzz sanitize bench-threads bench-retarget godot godot-test
+.PHONY: setup setup-demo setup-convert setup-train demo test release bench fixtures clean lib cli install install-strip uninstall cpp-test engine-demo examples test-packaging fuzz sanitize bench-threads bench-retarget bench-streams godot godot-test
 
 # Set-up for one purpose each (scripts/setup.sh says what each installs).
 setup:
@@ -48,6 +48,11 @@ sanitize:
 bench-retarget: lib
 	$(CC) -O2 -std=c99 -Iinclude Tests/C/bench_retarget.c -L$(RELEASE_BIN) -lMimetic -Wl,-rpath,$(abspath $(RELEASE_BIN)) -o $(RELEASE_SCRATCH)/bench_retarget
 	$(RELEASE_SCRATCH)/bench_retarget models/default.safetensors models/arkit52.safetensors models/samples/bumblebees.wav 20
+
+# Characters per core: streams one by one against mimetic_stream_process_batch (docs/performance.md).
+bench-streams: lib
+	$(CC) -O2 -std=c99 -Iinclude Tests/C/bench_streams.c -L$(RELEASE_BIN) -lMimetic -Wl,-rpath,$(abspath $(RELEASE_BIN)) -o $(RELEASE_SCRATCH)/bench_streams
+	$(RELEASE_SCRATCH)/bench_streams $(MODEL) models/samples/bumblebees.wav $(BENCH_STREAMS)
 
 bench-threads: lib
 	$(CC) -O2 -std=c99 -Iinclude Tests/C/bench_threads.c -L$(RELEASE_BIN) -lMimetic -lm -lpthread -Wl,-rpath,$(abspath $(RELEASE_BIN)) -o $(RELEASE_SCRATCH)/bench_threads

@@ -49,7 +49,7 @@
  * mimetic_set_threads governs the large products: offline work, and the transformer window of a
  * wav2vec 2.0 stream (keep it at 1 when many wav2vec 2.0 streams run on many threads).
  *
- * Real-time contract: mimetic_stream_push_audio*, mimetic_stream_frames_ready,
+ * Real-time contract: mimetic_stream_push_audio*, mimetic_stream_frames_ready, mimetic_stream_process_batch,
  * mimetic_stream_pull_frame, mimetic_stream_flush, mimetic_stream_reset, the style setters and
  * snapshot/restore allocate no memory and take no lock in Mimetic's code when they succeed or
  * report MIMETIC_ERROR_NOT_READY (Tests/C/test_stream_abi.c counts both); other failures format a
@@ -281,6 +281,18 @@ MIMETIC_API mimetic_status mimetic_stream_push_audio_i16(mimetic_stream *stream,
 
 /* Runs the encoder/decoder on what has been pushed and reports how many frames can be pulled now. */
 MIMETIC_API mimetic_status mimetic_stream_frames_ready(mimetic_stream *stream, size_t *out_count);
+
+/* Many characters of one model at once: runs every stream's pending work (what frames_ready does
+ * for one) in tiles of up to 16 streams, each encoder layer and the motion basis once per tile
+ * instead of once per stream, so their weights are read once for the tile's frames; then pull
+ * each stream's frames as usual. Each frame has the same bits as the stream alone computes (a
+ * batch changes speed, not output). For real-time-encoder models (the default: ~340 characters
+ * per core at 48 kHz input against ~240 one by one, docs/performance.md); wav2vec 2.0 streams are
+ * processed one by one. The streams must come from one model, appear once each, and be used by no
+ * other thread during the call; n == 0 does nothing. Allocates nothing and takes no lock
+ * (Tests/C/test_stream_abi.c counts). A NULL array or entry, streams of different models or a
+ * stream given twice: MIMETIC_ERROR_INVALID_ARGUMENT, nothing processed. */
+MIMETIC_API mimetic_status mimetic_stream_process_batch(mimetic_stream *const *streams, size_t n);
 
 /* Pops the oldest ready frame: `capacity` floats at `offsets` receive output_size vertex offsets
  * (xyz interleaved, from the template). Too small a capacity: MIMETIC_ERROR_BUFFER_TOO_SMALL, the

@@ -455,6 +455,119 @@ int main(int argc, char **argv) {
                 mimetic_retarget_free(rg);
                 free(basis);
             }
+            /* Many streams at once (mimetic_stream_process_batch): each frame has the same bits as
+             * the same stream alone, across two tiles of the shared product, with different styles,
+             * audio and push sizes; allocation- and lock-free; errors leave the streams untouched. */
+            {
+                enum { N = 20 };
+                mimetic_stream *alone[N], *batched[N], *other = NULL;
+                float *fa = (float *)malloc((size_t)ri.output_size * sizeof(float));
+                float *fb = (float *)malloc((size_t)ri.output_size * sizeof(float));
+                mimetic_frame_info ia, ib;
+                long b_allocs, b_locks, b_openblas = 0, compared = 0, differ = 0;
+                size_t at[N], stop = n - 4000;
+                int j;
+                memset(&ia, 0, sizeof ia); ia.struct_size = sizeof ia;
+                memset(&ib, 0, sizeof ib); ib.struct_size = sizeof ib;
+                /* An adapted persona (style and motion-basis change) on two of the streams: the batch
+                 * adds its basis change to the shared product's frame. */
+                mimetic_persona *persona = NULL;
+                {
+                    mimetic_reference_clip clip;
+                    mimetic_personalize_params pp;
+                    size_t clip_frames = (size_t)ri.fps, c3;
+                    float *clip_offsets = (float *)malloc(clip_frames * (size_t)ri.output_size * sizeof(float));
+                    for (c3 = 0; c3 < clip_frames * (size_t)ri.output_size; ++c3) clip_offsets[c3] = 0.001f * (float)sin(0.37 * (double)c3);
+                    memset(&clip, 0, sizeof clip);
+                    clip.audio = audio;
+                    clip.audio_samples = 16000;
+                    clip.sample_rate = 16000;
+                    clip.offsets = clip_offsets;
+                    clip.frames = clip_frames;
+                    mimetic_personalize_params_init(&pp);
+                    pp.style_steps = 2;
+                    pp.basis_steps = 2;
+                    CHECK(mimetic_personalize(rt, &clip, 1, &pp, NULL, NULL, &persona) == MIMETIC_OK && mimetic_persona_has_basis(persona),
+                          "a persona with a basis change: %s", mimetic_last_error());
+                    free(clip_offsets);
+                }
+                for (j = 0; j < N; ++j) {
+                    mimetic_stream_params_init(&params);
+                    params.style_slot = j % ri.num_styles;
+                    if (j == 3 || j == 17) params.persona = persona;
+                    CHECK(mimetic_stream_create(rt, &params, NULL, 0, &alone[j]) == MIMETIC_OK, "alone %d", j);
+                    CHECK(mimetic_stream_create(rt, &params, NULL, 0, &batched[j]) == MIMETIC_OK, "batched %d", j);
+                    at[j] = (size_t)j * 97;
+                }
+                CHECK(mimetic_stream_process_batch(batched, 0) == MIMETIC_OK, "an empty batch");
+                CHECK(mimetic_stream_process_batch(NULL, 2) == MIMETIC_ERROR_INVALID_ARGUMENT, "NULL array");
+                {
+                    mimetic_stream *twice[3];
+                    twice[0] = batched[0]; twice[1] = batched[1]; twice[2] = batched[0];
+                    CHECK(mimetic_stream_process_batch(twice, 3) == MIMETIC_ERROR_INVALID_ARGUMENT && strstr(mimetic_last_error(), "twice"),
+                          "a stream twice: %s", mimetic_last_error());
+                    twice[2] = NULL;
+                    CHECK(mimetic_stream_process_batch(twice, 3) == MIMETIC_ERROR_INVALID_ARGUMENT, "a NULL entry");
+                    mimetic_stream_params_init(&params);
+                    CHECK(mimetic_stream_create(model, &params, NULL, 0, &other) == MIMETIC_OK, "a stream of another model");
+                    twice[2] = other;
+                    CHECK(mimetic_stream_process_batch(twice, 3) == MIMETIC_ERROR_INVALID_ARGUMENT && strstr(mimetic_last_error(), "another model"),
+                          "another model: %s", mimetic_last_error());
+                    CHECK(mimetic_stream_process_batch(twice, 2) == MIMETIC_OK, "the same two streams alone are a valid batch");
+                    mimetic_stream_free(other);
+                }
+                before_alloc = allocations;
+                locks = 0;
+                while (1) {
+                    int pushed = 0;
+                    for (j = 0; j < N; ++j) {
+                        size_t step = 80 + (size_t)(j % 5) * 70; /* 5..21 ms */
+                        if (at[j] + step > stop) continue;
+                        mimetic_stream_push_audio(alone[j], audio + at[j], step);
+                        mimetic_stream_push_audio(batched[j], audio + at[j], step);
+                        at[j] += step;
+                        pushed = 1;
+                    }
+                    if (!pushed) break;
+                    counting = 1;
+                    if (mimetic_stream_process_batch(batched, N) != MIMETIC_OK) { counting = 0; CHECK(0, "batch: %s", mimetic_last_error()); break; }
+                    counting = 0;
+                    for (j = 0; j < N; ++j) {
+                        while (mimetic_stream_pull_frame(alone[j], fa, (size_t)ri.output_size, &ia) == MIMETIC_OK) {
+                            ++compared;
+                            if (mimetic_stream_pull_frame(batched[j], fb, (size_t)ri.output_size, &ib) != MIMETIC_OK ||
+                                ia.frame_index != ib.frame_index || memcmp(fa, fb, (size_t)ri.output_size * sizeof(float)) != 0) ++differ;
+                        }
+                        if (mimetic_stream_pull_frame(batched[j], fb, (size_t)ri.output_size, &ib) != MIMETIC_ERROR_NOT_READY) ++differ;
+                    }
+                }
+                b_allocs = allocations - before_alloc;
+                b_locks = locks_outside_openblas(locks, &b_openblas);
+                for (j = 0; j < N; ++j) {
+                    mimetic_stream_flush(alone[j]);
+                    mimetic_stream_flush(batched[j]);
+                }
+                CHECK(mimetic_stream_process_batch(batched, N) == MIMETIC_OK, "batch after the flush");
+                for (j = 0; j < N; ++j) {
+                    int32_t complete = 0;
+                    while (mimetic_stream_pull_frame(alone[j], fa, (size_t)ri.output_size, &ia) == MIMETIC_OK) {
+                        ++compared;
+                        if (mimetic_stream_pull_frame(batched[j], fb, (size_t)ri.output_size, &ib) != MIMETIC_OK || ia.frame_index != ib.frame_index ||
+                            ia.is_final != ib.is_final || memcmp(fa, fb, (size_t)ri.output_size * sizeof(float)) != 0) ++differ;
+                    }
+                    CHECK(mimetic_stream_is_complete(batched[j], &complete) == MIMETIC_OK && complete, "batched stream %d complete", j);
+                    mimetic_stream_free(alone[j]);
+                    mimetic_stream_free(batched[j]);
+                }
+                CHECK(differ == 0, "%ld of %ld batched frames differ from the same stream alone", differ, compared);
+                CHECK(compared > N * 20, "frames compared: %ld", compared);
+                CHECK(b_allocs == 0 && b_locks == 0 && b_openblas == 0, "process_batch allocated %ld times, locked %ld + %ld", b_allocs, b_locks, b_openblas);
+                printf("batch of %d streams (two with an adapted persona): %ld frames equal to each stream alone, bit for bit; %ld allocations, %ld locks\n",
+                       N, compared - differ, b_allocs, b_locks + b_openblas);
+                mimetic_persona_free(persona);
+                free(fa);
+                free(fb);
+            }
             CHECK(mimetic_model_free(rt) == MIMETIC_OK, "free realtime model");
             free(rframe);
         }

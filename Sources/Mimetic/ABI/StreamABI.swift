@@ -145,6 +145,20 @@ public func mimetic_stream_frames_ready(_ s: OpaquePointer?, _ out: UnsafeMutabl
     return MIMETIC_OK.code
 }
 
+@_cdecl("mimetic_stream_process_batch")
+public func mimetic_stream_process_batch(_ streams: UnsafePointer<OpaquePointer?>?, _ n: UInt) -> Int32 {
+    guard n > 0 else { return MIMETIC_OK.code }
+    guard let streams else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_process_batch: streams is NULL") }
+    guard n <= UInt(Int32.max) else { return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_process_batch: \(n) streams is not a count") }
+    for i in 0..<Int(n) where streams[i] == nil {
+        return fail(MIMETIC_ERROR_INVALID_ARGUMENT, "mimetic_stream_process_batch: streams[\(i)] is NULL")
+    }
+    return guarded {
+        try StreamEngine.processBatch(count: Int(n)) { stream(streams[$0]!).engine }
+        return MIMETIC_OK
+    }
+}
+
 @_cdecl("mimetic_stream_pull_frame")
 public func mimetic_stream_pull_frame(_ s: OpaquePointer?, _ offsets: UnsafeMutablePointer<Float>?, _ capacity: UInt,
                                       _ info: UnsafeMutablePointer<mimetic_frame_info>?) -> Int32 {

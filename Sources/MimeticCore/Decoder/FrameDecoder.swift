@@ -34,14 +34,18 @@ final class FrameDecoder {
     let keysPerFrame: Int
     let outputSize: Int
     let layout: Layout
+    /// The motion basis input-major (`WideLinear`), for models that stream many characters; nil:
+    /// `motionOut` as loaded.
+    let wideBasis: WideLinear?
     var d: Int { decoder.d }
 
-    init(decoder: AutoregressiveDecoder, head: MimeticModel.Head, keysPerFrame: Int, outputSize: Int) {
+    init(decoder: AutoregressiveDecoder, head: MimeticModel.Head, keysPerFrame: Int, outputSize: Int, wideBasis: Bool = false) {
         self.decoder = decoder
         self.head = head
         self.keysPerFrame = keysPerFrame
         self.outputSize = outputSize
         layout = Layout(decoder: decoder, keysPerFrame: keysPerFrame)
+        self.wideBasis = wideBasis ? WideLinear(Self.motionOut(of: head)) : nil
     }
 
     /// Starts an utterance with style vector `style` (d floats) and, for Mimic, the offsets of the
@@ -124,23 +128,48 @@ final class FrameDecoder {
     /// ΔW [3V, d] then Δb [3V], added to the motion basis.
     func output(_ state: UnsafeMutablePointer<Float>, hidden h: UnsafePointer<Float>, into offsets: UnsafeMutablePointer<Float>,
                 basisDelta: UnsafePointer<Float>? = nil) {
-        switch head {
-        case .faceformer(let f): f.motionOut.apply(h, rows: 1, ldx: d, into: offsets, ldy: outputSize)
-        case .mimic(let m): m.motionOut.apply(h, rows: 1, ldx: d, into: offsets, ldy: outputSize)
-        case .imitator(let im):
-            var a = state + layout.head, b = a + d
-            a.update(from: h, count: d)
-            Vec.add(a, state + layout.style, count: d)
-            for layer in im.mlp {
-                layer.apply(a, rows: 1, ldx: d, into: b, ldy: d)
-                Activations.leakyRelu(b, count: d, slope: im.slope)
-                swap(&a, &b)
-            }
-            im.motionOut.apply(a, rows: 1, ldx: d, into: offsets, ldy: outputSize)
-            if let delta = basisDelta {
-                BLAS.gemmNT(m: 1, n: outputSize, k: d, a: a, lda: d, b: delta, ldb: d, c: offsets, ldc: outputSize, beta: 1)
-                Vec.add(offsets, delta + outputSize * d, count: outputSize)
-            }
+        let a = headInput(state, hidden: h)
+        applyBasis(a, into: offsets)
+        if let basisDelta { addBasisDelta(basisDelta, headInput: a, into: offsets) }
+    }
+
+    /// offsets = motionOut(a): the one product of a frame that batches of streams share.
+    func applyBasis(_ a: UnsafePointer<Float>, into offsets: UnsafeMutablePointer<Float>) {
+        if let wideBasis { wideBasis.apply(a, into: offsets) }
+        else { motionOut.apply(a, rows: 1, ldx: d, into: offsets, ldy: outputSize) }
+    }
+
+    /// What the motion basis multiplies, d floats: the decoder output itself (FaceFormer, Mimic),
+    /// or Imitator's viseme MLP on decoder output + style, left in the state's head region
+    /// (valid until the next frame). offsets = motionOut(headInput) (+ a persona's basis change):
+    /// the one product a batch of streams shares (`StreamEngine.processBatch`).
+    func headInput(_ state: UnsafeMutablePointer<Float>, hidden h: UnsafePointer<Float>) -> UnsafePointer<Float> {
+        guard case .imitator(let im) = head else { return h }
+        var a = state + layout.head, b = a + d
+        a.update(from: h, count: d)
+        Vec.add(a, state + layout.style, count: d)
+        for layer in im.mlp {
+            layer.apply(a, rows: 1, ldx: d, into: b, ldy: d)
+            Activations.leakyRelu(b, count: d, slope: im.slope)
+            swap(&a, &b)
         }
+        return UnsafePointer(a)
+    }
+
+    /// The motion basis: offsets = motionOut(headInput).
+    var motionOut: Linear { Self.motionOut(of: head) }
+
+    static func motionOut(of head: MimeticModel.Head) -> Linear {
+        switch head {
+        case .faceformer(let f): return f.motionOut
+        case .mimic(let m): return m.motionOut
+        case .imitator(let im): return im.motionOut
+        }
+    }
+
+    /// Adds an Imitator persona's basis change ΔW·a + Δb to a frame's offsets.
+    func addBasisDelta(_ delta: UnsafePointer<Float>, headInput a: UnsafePointer<Float>, into offsets: UnsafeMutablePointer<Float>) {
+        BLAS.gemmNT(m: 1, n: outputSize, k: d, a: a, lda: d, b: delta, ldb: d, c: offsets, ldc: outputSize, beta: 1)
+        Vec.add(offsets, delta + outputSize * d, count: outputSize)
     }
 }

@@ -1,6 +1,8 @@
 
 /// One conv block of the real-time encoder over time-major rows, allocation-free: im2col of the
-/// (dilated, strided) taps into arena scratch, one GEMM, bias, LayerNorm, GELU, residual.
+/// (dilated, strided) taps into arena scratch, one GEMM, bias, LayerNorm, GELU, residual. A stream's
+/// frame (a few outputs) goes through the packed weights instead (`WideLinear`): no horizontal
+/// sums, and with dilation 1 no im2col copy either, each output's patch being its input rows.
 struct RealtimeLayer {
     let weight: Weight   // [out, kernel, in] = [out, kernel · in]: the patch order
     let bias: Weight
@@ -9,6 +11,9 @@ struct RealtimeLayer {
     let inChannels, outChannels, kernel, dilation, stride, lookahead: Int
     let residual: Bool
     let eps: Float
+    let packed: WideLinear
+    /// At most this many outputs take the packed path (a stream's frame); more take the GEMM.
+    static let packedRows = 8
 
     init(_ store: TensorStore, _ name: String, in cIn: Int, out cOut: Int, kernel: Int, dilation: Int, stride: Int,
          lookahead: Int, residual: Bool, eps: Float) throws {
@@ -24,6 +29,7 @@ struct RealtimeLayer {
         self.lookahead = lookahead
         self.residual = residual
         self.eps = eps
+        packed = WideLinear(weight: weight.pointer, out: cOut, in: kernel * cIn, bias: bias)
     }
 
     var patch: Int { kernel * inChannels }
@@ -43,6 +49,7 @@ struct RealtimeLayer {
     /// inChannels) into `y` (stride outChannels). The residual of output r is input row leftPad + r.
     func forward(_ x: UnsafePointer<Float>, outputs m: Int, into y: UnsafeMutablePointer<Float>, arena: inout Arena) {
         guard m > 0 else { return }
+        if m <= Self.packedRows { return forwardPacked(x, outputs: m, into: y, arena: &arena) }
         let mark = arena.mark()
         defer { arena.release(to: mark) }
         let block = min(m, blockRows)
@@ -68,6 +75,48 @@ struct RealtimeLayer {
                 for r in 0..<rows { Vec.add(out + r * outChannels, x + (leftPad + r0 + r) * inChannels, count: outChannels) }
             }
             r0 += rows
+        }
+    }
+
+    /// A few outputs through the packed weights; the same block otherwise (bias, LayerNorm, GELU, residual).
+    private func forwardPacked(_ x: UnsafePointer<Float>, outputs m: Int, into y: UnsafeMutablePointer<Float>, arena: inout Arena) {
+        let mark = arena.mark()
+        defer { arena.release(to: mark) }
+        withUnsafeTemporaryAllocation(of: UnsafePointer<Float>?.self, capacity: Self.packedRows) { rows in
+            withUnsafeTemporaryAllocation(of: UnsafeMutablePointer<Float>?.self, capacity: Self.packedRows) { outs in
+                packedRows(x, outputs: m, into: y, arena: &arena, rows: rows.baseAddress!, outs: outs.baseAddress!)
+                packed.apply(rows: m, inputs: rows.baseAddress!, outputs: outs.baseAddress!)
+            }
+        }
+        finishPacked(x, outputs: m, into: y)
+    }
+
+    /// The packed path's first half: where each of `m` (≤ packedRows) outputs reads its patch and
+    /// writes. With dilation 1 a patch is its input rows themselves; otherwise it is copied into
+    /// `arena` (valid until the caller releases it). A batch of streams gathers every stream's
+    /// rows, runs one `packed.apply` over them, then `finishPacked` for each.
+    func packedRows(_ x: UnsafePointer<Float>, outputs m: Int, into y: UnsafeMutablePointer<Float>, arena: inout Arena,
+                    rows: UnsafeMutablePointer<UnsafePointer<Float>?>, outs: UnsafeMutablePointer<UnsafeMutablePointer<Float>?>) {
+        let scratch = dilation == 1 ? nil : arena.take(m * patch)
+        for r in 0..<m {
+            let src = x + (stride * r) * inChannels
+            if let scratch {
+                let dst = scratch + r * patch
+                for i in 0..<kernel { (dst + i * inChannels).update(from: src + i * dilation * inChannels, count: inChannels) }
+                rows[r] = UnsafePointer(dst)
+            } else {
+                rows[r] = src
+            }
+            outs[r] = y + r * outChannels
+        }
+    }
+
+    /// The packed path's second half, on the product's `m` outputs at `y` (bias included).
+    func finishPacked(_ x: UnsafePointer<Float>, outputs m: Int, into y: UnsafeMutablePointer<Float>) {
+        Norm.layerNorm(y, rows: m, cols: outChannels, gamma: gamma.pointer, beta: beta.pointer, eps: eps)
+        Activations.gelu(y, count: m * outChannels)
+        if residual {
+            for r in 0..<m { Vec.add(y + r * outChannels, x + (leftPad + r) * inChannels, count: outChannels) }
         }
     }
 }

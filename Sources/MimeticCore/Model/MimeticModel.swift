@@ -77,7 +77,10 @@ public final class MimeticModel: @unchecked Sendable {
         case .imitator: head = .imitator(try ImitatorHead(store, config: c))
         case .mimic: head = .mimic(try MimicHead(store, config: c))
         }
-        frameDecoder = FrameDecoder(decoder: decoder, head: head, keysPerFrame: alignment.featureRowsPerFrame, outputSize: c.outputSize)
+        // Real-time-encoder models stream cheaply enough for many characters a core: their motion basis
+        // gets the input-major copy the per-frame and batched products read (WideLinear).
+        frameDecoder = FrameDecoder(decoder: decoder, head: head, keysPerFrame: alignment.featureRowsPerFrame, outputSize: c.outputSize,
+                                    wideBasis: realtime != nil)
         fingerprint = Self.fingerprint(of: store)
         template = try store.optionalWeight("template", shape: [c.num_vertices, 3])?.toArray()
         /// An optional I32 asset of vertex indices: its shape checked by `valid` (described by `form`)

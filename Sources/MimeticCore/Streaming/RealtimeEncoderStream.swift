@@ -56,13 +56,26 @@ struct RealtimeEncoderStream {
     }
 
     /// Frame t's audio features (d floats in the stream's row region, valid until the next frame).
+    /// In three stages, which a batch of streams runs layer by layer across its streams
+    /// (`StreamEngine.processBatch`): the new mel frames, each layer's new outputs, the features.
     func encode(frame t: Int, _ input: StreamInput) -> UnsafeMutablePointer<Float> {
+        appendMelFrames(frame: t, input)
+        var arena = Arena(base: r.arena, capacity: r.arenaFloats)
+        for (i, l) in encoder.layers.enumerated() {
+            let work = layerWork(i, frame: t)
+            guard work.outputs > 0 else { continue }
+            l.forward(work.input, outputs: work.outputs, into: work.output, arena: &arena)
+            layerDone(i, outputs: work.outputs)
+        }
+        return finishFrame()
+    }
+
+    /// Stage 1: frame t's new mel frames, normalised, appended to the first layer's input.
+    func appendMelFrames(frame t: Int, _ input: StreamInput) {
         let rt = encoder
         let s = state
         let total = s.pointee.audioBase + input.count
-        var arena = Arena(base: r.arena, capacity: r.arenaFloats)
         let fe = rt.frontEnd
-        // New mel frames, normalised, appended to the first layer's input.
         let nm = rt.config.n_mels
         let mels = rt.melFrames(frames: t + 1)
         while s.pointee.melFrames < mels {
@@ -76,27 +89,43 @@ struct RealtimeEncoderStream {
             r.counts[0] += 1
             s.pointee.melFrames = j + 1
         }
-        // Each layer: its new outputs, appended to the next layer's input (the last: the row).
-        for (i, l) in rt.layers.enumerated() {
-            let m = rt.needed(layer: i, frames: t + 1) - r.counts[2 * i + 1]
-            guard m > 0 else { continue }
-            let src = r.staging[i]
-            let last = i == rt.layers.count - 1
-            let dst = last ? r.row : r.staging[i + 1] + r.counts[2 * (i + 1)] * l.outChannels
-            precondition(r.counts[2 * i] >= l.rowsRead(outputs: m), "realtime stream: layer \(i) lacks input rows")
-            precondition(last || r.counts[2 * (i + 1)] + m <= r.stagingRows[i + 1], "realtime stream: layer \(i + 1) input overflow")
-            l.forward(src, outputs: m, into: dst, arena: &arena)
-            let consumed = l.stride * m
-            UnsafeMutableRawPointer(src).copyMemory(from: src + consumed * l.inChannels, byteCount: (r.counts[2 * i] - consumed) * l.inChannels * 4)
-            r.counts[2 * i] -= consumed
-            r.counts[2 * i + 1] += m
-            if !last { r.counts[2 * (i + 1)] += m }
-        }
+    }
+
+    /// Stage 2, layer i: the outputs frame t still needs of it (0: none), the input row the first
+    /// one reads, and where they go (the next layer's input; the last layer's: the row region).
+    func layerWork(_ i: Int, frame t: Int) -> (outputs: Int, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+        let rt = encoder, l = rt.layers[i]
+        let m = rt.needed(layer: i, frames: t + 1) - r.counts[2 * i + 1]
+        let last = i == rt.layers.count - 1
+        let dst = last ? r.row : r.staging[i + 1] + r.counts[2 * (i + 1)] * l.outChannels
+        guard m > 0 else { return (0, UnsafePointer(r.staging[i]), dst) }
+        precondition(r.counts[2 * i] >= l.rowsRead(outputs: m), "realtime stream: layer \(i) lacks input rows")
+        precondition(last || r.counts[2 * (i + 1)] + m <= r.stagingRows[i + 1], "realtime stream: layer \(i + 1) input overflow")
+        return (m, UnsafePointer(r.staging[i]), dst)
+    }
+
+    /// Stage 2, once layer i's `m` outputs are written: its consumed input rows dropped, the counts.
+    func layerDone(_ i: Int, outputs m: Int) {
+        let l = encoder.layers[i]
+        let src = r.staging[i]
+        let consumed = l.stride * m
+        UnsafeMutableRawPointer(src).copyMemory(from: src + consumed * l.inChannels, byteCount: (r.counts[2 * i] - consumed) * l.inChannels * 4)
+        r.counts[2 * i] -= consumed
+        r.counts[2 * i + 1] += m
+        if i < encoder.layers.count - 1 { r.counts[2 * (i + 1)] += m }
+    }
+
+    /// Stage 3: the encoder row normalised, mapped to the decoder's audio features.
+    func finishFrame() -> UnsafeMutablePointer<Float> {
+        let rt = encoder
         rt.norm.apply(r.row, rows: 1, cols: rt.hiddenSize)
         let features = r.row + rt.hiddenSize
         audioMap.apply(r.row, rows: 1, ldx: rt.hiddenSize, into: features, ldy: featureWidth)
         return features
     }
+
+    /// Scratch for stage 2 of a batch: this stream's arena.
+    func arena() -> Arena { Arena(base: r.arena, capacity: r.arenaFloats) }
 
     /// Drops the input audio before the next mel window's start.
     func trim(_ input: StreamInput) {

@@ -23,6 +23,8 @@ public final class StreamEngine: @unchecked Sendable {
     let cnn: IncrementalCNN?
     let windows: WindowEncoder?
     let realtime: RealtimeEncoderStream?
+    /// Set while a `processBatch` call holds the stream (a stream may appear in a batch once).
+    var inBatch = false
 
     /// Bytes a stream with these params needs.
     public static func stateSize(model: MimeticModel, params: StreamParams) throws -> Int {
@@ -99,7 +101,7 @@ public final class StreamEngine: @unchecked Sendable {
     var header: UnsafeMutablePointer<StreamHeader> { (base + layout.header).assumingMemoryBound(to: StreamHeader.self) }
     func floats(_ offset: Int) -> UnsafeMutablePointer<Float> { (base + offset).assumingMemoryBound(to: Float.self) }
     var decoderState: UnsafeMutablePointer<Float> { floats(layout.decoderState) }
-    private var basisDelta: UnsafePointer<Float>? { header.pointee.basisDeltaActive ? UnsafePointer(floats(layout.basisDelta)) : nil }
+    var basisDelta: UnsafePointer<Float>? { header.pointee.basisDeltaActive ? UnsafePointer(floats(layout.basisDelta)) : nil }
 
     /// Forgets audio and frames; keeps the style and the persona's basis change.
     private func resetState() {
@@ -253,30 +255,67 @@ public final class StreamEngine: @unchecked Sendable {
     }
 
     private func processRealtime(_ rt: RealtimeEncoderStream) {
-        let h = header
-        while !queue.isFull {
-            let t = h.pointee.framesDecoded
-            guard rt.canEncode(frame: t, input) else { break }
-            let start = cpuSeconds()
-            let features = rt.encode(frame: t, input)
-            h.pointee.encoderSeconds += cpuSeconds() - start
-            let final = input.flushed && t == rt.framesAvailable(input) - 1
-            decodeFrame(t, audio: features, isFinal: final, isOnly: final && t == 0)
+        while let next = nextRealtimeFrame(rt) {
+            decodeFrame(next.index, audio: next.features, isFinal: next.isFinal, isOnly: next.isFinal && next.index == 0)
         }
-        // Once flushed, the newest frame is the utterance's last: a real-time stream may have
-        // computed it before the flush (its lookahead was in).
+        finishRealtime(rt)
+    }
+
+    /// The next frame a real-time stream can compute now, encoded: its index, its audio features
+    /// (valid until the next frame) and whether it is the utterance's last; nil when its audio is
+    /// not in yet or the queue is full.
+    func nextRealtimeFrame(_ rt: RealtimeEncoderStream) -> (index: Int, features: UnsafePointer<Float>, isFinal: Bool)? {
+        guard let t = nextRealtimeIndex(rt) else { return nil }
+        let start = cpuSeconds()
+        let features = rt.encode(frame: t, input)
+        header.pointee.encoderSeconds += cpuSeconds() - start
+        return (t, UnsafePointer(features), isFinalRealtimeFrame(t, rt))
+    }
+
+    /// The index of the next frame a real-time stream can compute now; nil when its audio is not
+    /// in yet or the queue is full.
+    func nextRealtimeIndex(_ rt: RealtimeEncoderStream) -> Int? {
+        guard !queue.isFull else { return nil }
+        let t = header.pointee.framesDecoded
+        return rt.canEncode(frame: t, input) ? t : nil
+    }
+
+    /// Whether frame t is the utterance's last (known once the stream is flushed).
+    func isFinalRealtimeFrame(_ t: Int, _ rt: RealtimeEncoderStream) -> Bool { input.flushed && t == rt.framesAvailable(input) - 1 }
+
+    /// After a real-time stream's frames: once flushed, the newest frame is the utterance's last
+    /// (a real-time stream may have computed it before the flush: its lookahead was in); audio
+    /// no longer needed is dropped.
+    func finishRealtime(_ rt: RealtimeEncoderStream) {
         if input.flushed { queue.markFinal(frameIndex: rt.framesAvailable(input) - 1) }
         rt.trim(input)
     }
 
     /// Decodes motion frame `k` from its audio features into the queue.
     private func decodeFrame(_ k: Int, audio: UnsafePointer<Float>, isFinal: Bool, isOnly: Bool) {
-        let h = header
         let start = cpuSeconds()
+        let a = decodeUpToHead(k, audio: audio, isOnly: isOnly)
         let fd = model.frameDecoder
         let out = queue.nextSlot
-        fd.decode(decoderState, position: k, audio: audio, offsets: out, basisDelta: basisDelta)
-        if isOnly { fd.finishSingleFrameUtterance(decoderState, offsets: out, basisDelta: basisDelta) }
+        fd.applyBasis(a, into: out)
+        if let basisDelta { fd.addBasisDelta(basisDelta, headInput: a, into: out) }
+        commitFrame(k, isFinal: isFinal, decodeSeconds: cpuSeconds() - start)
+    }
+
+    /// Runs the decoder for frame `k` up to the motion head; returns the head's input (valid until
+    /// the next frame). The offsets are then motionOut(input) into `queue.nextSlot`, and `commitFrame`.
+    func decodeUpToHead(_ k: Int, audio: UnsafePointer<Float>, isOnly: Bool) -> UnsafePointer<Float> {
+        let fd = model.frameDecoder
+        fd.decode(decoderState, position: k, audio: audio, offsets: nil)
+        if isOnly { fd.finishSingleFrameUtterance(decoderState, offsets: nil) }
+        return fd.headInput(decoderState, hidden: fd.hidden(decoderState))
+    }
+
+    /// Queues the frame whose offsets are at `queue.nextSlot`: a non-finite frame faults the
+    /// stream (zeros queued), the record, the counters.
+    func commitFrame(_ k: Int, isFinal: Bool, decodeSeconds: Double) {
+        let h = header
+        let out = queue.nextSlot
         if !Vec.allFinite(out, count: layout.outputSize) {
             h.pointee.faulted = true
             out.update(repeating: 0, count: layout.outputSize)
@@ -284,7 +323,7 @@ public final class StreamEngine: @unchecked Sendable {
         let latency = Double(h.pointee.input.samplesPushed) / Double(params.sampleRate) - Double(k) / Double(layout.fps)
         queue.append(FrameQueue.Record(frameIndex: k, latency: latency, isFinal: isFinal))
         h.pointee.framesDecoded = k + 1
-        h.pointee.decoderSeconds += cpuSeconds() - start
+        h.pointee.decoderSeconds += decodeSeconds
     }
 
     func cpuSeconds() -> Double {

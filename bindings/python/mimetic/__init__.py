@@ -32,7 +32,7 @@ from . import _lib
 from ._core import aligned_buffer, last_error, status_string
 from ._model import Model, ModelInfo
 from ._audio import Audio, decode_wav, load_wav
-from ._stream import STATE_ALIGNMENT, FrameInfo, Stream, StreamParams, StreamStats
+from ._stream import STATE_ALIGNMENT, FrameInfo, Stream, StreamParams, StreamStats, process_batch
 from ._log import get_log_callback, set_log_callback
 from ._persona import Persona, ReferenceClip
 from ._retarget import Retarget
@@ -71,7 +71,7 @@ def has_streaming() -> bool:
 
 
 __all__: List[str] = [
-    "Model", "ModelInfo", "Retarget", "Audio", "load_wav", "decode_wav", "Persona", "ReferenceClip", "CancelledError", "Stream", "StreamParams", "FrameInfo", "StreamStats", "aligned_buffer",
+    "Model", "ModelInfo", "Retarget", "Audio", "load_wav", "decode_wav", "Persona", "ReferenceClip", "CancelledError", "Stream", "StreamParams", "FrameInfo", "StreamStats", "process_batch", "aligned_buffer",
     "STATE_ALIGNMENT", "set_threads", "get_threads", "set_log_callback", "get_log_callback", "version", "has_streaming", "last_error",
     "status_string", "library_path", "Status", "Family", "LogLevel", "SamplePolicy", "MimeticError",
     "InvalidArgumentError", "MimeticIOError", "InvalidModelError", "UnsupportedError", "InvalidAudioError",

@@ -232,6 +232,7 @@ _STREAM_FUNCTIONS = {
     "mimetic_stream_push_audio": (_enum_t, [c_stream_p, c_float_p, ctypes.c_size_t]),
     "mimetic_stream_push_audio_i16": (_enum_t, [c_stream_p, c_int16_p, ctypes.c_size_t]),
     "mimetic_stream_frames_ready": (_enum_t, [c_stream_p, ctypes.POINTER(ctypes.c_size_t)]),
+    "mimetic_stream_process_batch": (_enum_t, [ctypes.POINTER(c_stream_p), ctypes.c_size_t]),
     "mimetic_stream_pull_frame": (_enum_t, [c_stream_p, c_float_p, ctypes.c_size_t, ctypes.POINTER(FrameInfoC)]),
     "mimetic_stream_flush": (_enum_t, [c_stream_p]),
     "mimetic_stream_reset": (_enum_t, [c_stream_p]),

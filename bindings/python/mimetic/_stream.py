@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
 import threading
 import warnings
@@ -642,3 +643,26 @@ class Stream:
 
 
 __all__ = ["Stream", "StreamParams", "FrameInfo", "StreamStats", "aligned_buffer", "STATE_ALIGNMENT"]
+
+
+def process_batch(streams: Sequence[Stream]) -> None:
+    """Advances many streams of one model at once (``mimetic_stream_process_batch``): every
+    stream's pending work runs in tiles of up to 16 streams, each encoder layer and the motion
+    basis once per tile; then ``pull()`` each as usual. Each frame has the same bits as the stream
+    computes alone. The streams must come from one model and appear once each. For example, after
+    pushing each character's audio: ``mimetic.process_batch(characters)``, then
+    ``frames = [c.pull() for c in characters]``.
+    """
+    items = list(streams)
+    if not items:
+        return
+    handles = (_lib.c_stream_p * len(items))()
+    with contextlib.ExitStack() as held:
+        for i, s in enumerate(items):
+            if not isinstance(s, Stream):
+                raise InvalidArgumentError(f"process_batch: item {i} is a {type(s).__name__}, not a Stream")
+            if any(s is t for t in items[:i]):
+                raise InvalidArgumentError(f"process_batch: stream {i} appears twice")
+            held.enter_context(s._lock)
+            handles[i] = s._require_open()
+        check(function("mimetic_stream_process_batch")(handles, len(items)), "mimetic_stream_process_batch")

@@ -15,7 +15,7 @@ import pytest
 import mimetic
 from mimetic import _lib
 
-from mimetic_testutil import FIXTURES, PACKAGE_ROOT, requires_streaming
+from mimetic_testutil import FIXTURES, PACKAGE_ROOT, fixture_path, requires_streaming
 
 pytestmark = requires_streaming
 
@@ -972,3 +972,42 @@ def test_c_model_free_refuses_with_live_streams(vocaset_path):
     assert f"status: {int(mimetic.Status.WRONG_STATE)}" in r.stdout, r.stdout
     msg = r.stdout.split("message:", 1)[1].split("\n", 1)[0]
     assert "stream" in msg.lower(), msg
+
+
+def test_process_batch_equals_each_stream_alone(audio):
+    """mimetic.process_batch: twenty real-time-encoder streams (two tiles of the shared product),
+    different styles and audio; every frame equals the same stream alone, bit for bit."""
+    model = mimetic.Model(str(fixture_path("realtime_imitator")))
+    n = 20
+    alone = [mimetic.Stream(model, style=i % model.info.num_styles) for i in range(n)]
+    batched = [mimetic.Stream(model, style=i % model.info.num_styles) for i in range(n)]
+    compared = 0
+    for step in range(0, 16000, 400):
+        for i in range(n):
+            piece = audio[(step + 53 * i) % 8000:][:400]
+            alone[i].push(piece)
+            batched[i].push(piece)
+        mimetic.process_batch(batched)
+        for a, b in zip(alone, batched):
+            while (fa := a.pull()) is not None:
+                fb = b.pull()
+                assert fb is not None and fb[1].frame_index == fa[1].frame_index
+                assert np.array_equal(fa[0], fb[0])
+                compared += 1
+            assert b.pull() is None
+    assert compared > n * 10
+    mimetic.process_batch([])  # nothing to do
+
+
+def test_process_batch_errors(vocaset, audio):
+    model = mimetic.Model(str(fixture_path("realtime_imitator")))
+    s, t = mimetic.Stream(model), mimetic.Stream(model)
+    with pytest.raises(mimetic.InvalidArgumentError, match="twice"):
+        mimetic.process_batch([s, t, s])
+    with pytest.raises(mimetic.InvalidArgumentError, match="another model"):
+        mimetic.process_batch([s, mimetic.Stream(vocaset)])
+    with pytest.raises(mimetic.InvalidArgumentError, match="not a Stream"):
+        mimetic.process_batch([s, "t"])  # type: ignore[list-item]
+    s.push(audio[:8000])
+    mimetic.process_batch([s, t])
+    assert s.pull() is not None
