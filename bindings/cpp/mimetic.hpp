@@ -803,6 +803,25 @@ private:
     std::size_t stateSize_ = 0;
 };
 
+/// Many characters of one model at once (mimetic_stream_process_batch): every stream's pending
+/// work in tiles of 16 streams, each encoder layer and the motion basis once per tile; then pull()
+/// each as usual. Each frame has the same bits as the stream alone, so the batch may be cut
+/// anywhere: it is passed in chunks of 64 handles from the stack (no allocation, no lock).
+/// `streams`: any range of Stream (e.g. std::vector<Stream>), one model, each stream once.
+template <class Streams>
+inline void processBatch(Streams &streams) {
+    mimetic_stream *chunk[64];
+    std::size_t n = 0;
+    for (Stream &s : streams) {
+        chunk[n++] = s.get();
+        if (n == 64) {
+            detail::check(mimetic_stream_process_batch(chunk, n), "mimetic_stream_process_batch");
+            n = 0;
+        }
+    }
+    if (n > 0) detail::check(mimetic_stream_process_batch(chunk, n), "mimetic_stream_process_batch");
+}
+
 } // namespace mimetic
 
 #endif // MIMETIC_HPP

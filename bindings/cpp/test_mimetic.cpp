@@ -687,6 +687,39 @@ void testRetarget(const std::string &model_path, const std::string &basis_path, 
     CHECK_THROWS(MIMETIC_ERROR_INVALID_ARGUMENT, model.closureEvents(frames.data(), 0));
 }
 
+// processBatch over 70 streams (two chunks of handles, five tiles): every frame equals the same
+// stream alone, bit for bit.
+void testBatch(const std::string &model_path, const std::string &wav) {
+    mimetic::Model model(model_path);
+    const mimetic::Audio speech = mimetic::readWav(wav);
+    const std::size_t n = 70, size = model.outputSize(), step = static_cast<std::size_t>(speech.sampleRate / 100);
+    std::vector<mimetic::Stream> alone, batched;
+    for (std::size_t i = 0; i < n; ++i) {
+        const auto params = mimetic::StreamParams().sampleRate(speech.sampleRate).styleSlot(static_cast<int32_t>(i) % model.numStyles());
+        alone.emplace_back(model, params);
+        batched.emplace_back(model, params);
+    }
+    std::vector<float> a(size), b(size);
+    std::size_t compared = 0, differ = 0;
+    for (std::size_t at = 0; at + step <= speech.samples.size() / 2; at += step) {
+        for (std::size_t i = 0; i < n; ++i) {
+            const float *piece = speech.samples.data() + at + (i * 37) % step;
+            alone[i].push(piece, step);
+            batched[i].push(piece, step);
+        }
+        mimetic::processBatch(batched);
+        for (std::size_t i = 0; i < n; ++i) {
+            while (alone[i].pull(a.data(), size)) {
+                ++compared;
+                if (!batched[i].pull(b.data(), size) || a != b) ++differ;
+            }
+            if (batched[i].pull(b.data(), size)) ++differ;
+        }
+    }
+    CHECK(differ == 0 && compared > n * 20, "processBatch: %zu of %zu frames differ from the stream alone", differ, compared);
+    std::printf("processBatch: %zu streams, %zu frames equal to each stream alone\n", n, compared);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         std::fprintf(stderr, "usage: %s MODEL.safetensors [MIMIC_MODEL.safetensors [SPEECH.wav]]\n", argv[0]);
@@ -700,6 +733,7 @@ int main(int argc, char **argv) {
         if (argc > 2) testMimic(argv[2]);
         if (argc > 3) testAnimate(path, argv[3]);
         if (argc > 5) testRetarget(argv[4], argv[5], argv[3]);
+        if (argc > 4) testBatch(argv[4], argv[3]);
     } catch (const std::exception &e) {
         ++failures;
         std::fprintf(stderr, "FAIL: uncaught exception: %s\n", e.what());
