@@ -5,7 +5,7 @@ export PYTHON
 MODEL ?= $(firstword $(wildcard models/default.safetensors) Tests/Fixtures/faceformer_vocaset.model.safetensors)
 AUDIO ?= examples/audio/hello.wav
 
-.PHONY: setup setup-demo setup-convert setup-train demo test release bench fixtures clean lib cli install install-strip uninstall cpp-test engine-demo examples test-packaging fuzz sanitize bench-threads bench-retarget bench-streams godot godot-test
+.PHONY: setup setup-demo setup-convert setup-train demo test release bench fixtures clean lib cli install install-strip uninstall cpp-test engine-demo examples test-packaging fuzz sanitize bench-threads bench-retarget bench-streams bench-load godot godot-test
 
 # Set-up for one purpose each (scripts/setup.sh says what each installs).
 setup:
@@ -53,6 +53,13 @@ bench-retarget: lib
 bench-streams: lib
 	$(CC) -O2 -std=c99 -Iinclude Tests/C/bench_streams.c -L$(RELEASE_BIN) -lMimetic -Wl,-rpath,$(abspath $(RELEASE_BIN)) -o $(RELEASE_SCRATCH)/bench_streams
 	$(RELEASE_SCRATCH)/bench_streams $(MODEL) models/samples/bumblebees.wav $(BENCH_STREAMS)
+
+# Load time and resident memory (docs/performance.md): the default model and the full-size
+# FaceFormer-VOCASET wav2vec 2.0 model in f32 and f16 (built once by mimetic_tools.dev.load_models,
+# ~600 MB in ~/.cache/mimetic-bench; needs the train/test Python set-up: torch).
+bench-load: lib
+	$(CC) -O2 -std=c99 -Iinclude Tests/C/bench_load.c -L$(RELEASE_BIN) -lMimetic -lm -Wl,-rpath,$(abspath $(RELEASE_BIN)) -o $(RELEASE_SCRATCH)/bench_load
+	$(RELEASE_SCRATCH)/bench_load models/default.safetensors $$($(PYTHON) -m mimetic_tools.dev.load_models)
 
 bench-threads: lib
 	$(CC) -O2 -std=c99 -Iinclude Tests/C/bench_threads.c -L$(RELEASE_BIN) -lMimetic -lm -lpthread -Wl,-rpath,$(abspath $(RELEASE_BIN)) -o $(RELEASE_SCRATCH)/bench_threads
