@@ -3,7 +3,7 @@
 #   model  - a model file: loading, then offline animation, a stream, style from motion, personalization
 #   wav    - WAV bytes (and the resampling the CLI does next)       npy     - NPY bytes
 #   persona- persona files for a fixture model                       restore - hand-edited, re-sealed snapshots
-#   stream - fuzzed C-ABI call sequences (push sizes and contents, pull, flush, reset, styles, snapshots)
+#   stream - fuzzed C-ABI call sequences (push sizes and contents, pull, flush, reset, styles, snapshots, batches)
 #   text   - a Live Link Face CSV (resampled, its offset estimated) or phone labels (closure events)
 # restore and stream run twice: on a real-time-encoder model and on a wav2vec 2.0 one.
 #   FUZZ_SECONDS=N [FUZZ_SEED=S] scripts/fuzz.sh [TARGET...]   (default: 20 s each, every target;
