@@ -286,8 +286,8 @@ MIMETIC_API mimetic_status mimetic_stream_frames_ready(mimetic_stream *stream, s
  * for one) in tiles of up to 16 streams, each encoder layer and the motion basis once per tile
  * instead of once per stream, so their weights are read once for the tile's frames; then pull
  * each stream's frames as usual. Each frame has the same bits as the stream alone computes (a
- * batch changes speed, not output). For real-time-encoder models (the default: ~340 characters
- * per core at 48 kHz input against ~240 one by one, docs/performance.md); wav2vec 2.0 streams are
+ * batch changes speed, not output). For real-time-encoder models (the default: ~390 characters
+ * per core at 48 kHz input against ~255 one by one, docs/performance.md); wav2vec 2.0 streams are
  * processed one by one. The streams must come from one model, appear once each, and be used by no
  * other thread during the call; n == 0 does nothing. Allocates nothing and takes no lock
  * (Tests/C/test_stream_abi.c counts). A NULL array or entry, streams of different models or a

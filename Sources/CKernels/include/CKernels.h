@@ -5,6 +5,7 @@
 
 #include "frame_projection.h"
 #include "small_gemm.h"
+#include "tap_dot.h"
 #include "weight_scan.h"
 #include "wide_rows.h"
 
