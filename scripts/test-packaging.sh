@@ -72,7 +72,7 @@ check_runpath() { # FILE: no RPATH/RUNPATH except $ORIGIN (SwiftPM adds that one
 }
 check_needed "$LIB"
 check_runpath "$LIB"
-if ldd "$LIB" | grep -q "not found"; then fail "unresolved dependencies: $(ldd "$LIB" | grep 'not found')"; else ok "ldd resolves everything"; fi
+if grep -q "not found" <<<"$(ldd "$LIB")"; then fail "unresolved dependencies: $(ldd "$LIB" | grep 'not found')"; else ok "ldd resolves everything"; fi
 
 echo "== exported symbols"
 nm -D --defined-only "$LIB" | awk '{print $3}' >"$TMP/exports"
@@ -170,7 +170,7 @@ consumers() {
 
 echo "== consumers against $P"
 consumers "$P" "$TMP/build1"
-readelf -d "$TMP/build1/pc_consumer" | grep -q 'Shared library: \[libMimetic.so.'"$SOVERSION"'\]' \
+grep -q 'Shared library: \[libMimetic.so.'"$SOVERSION"'\]' <<<"$(readelf -d "$TMP/build1/pc_consumer")" \
     && ok "consumers record NEEDED libMimetic.so.$SOVERSION (the SONAME)" || fail "consumer NEEDED is not the SONAME"
 
 echo "== find_package version checks"
@@ -232,7 +232,10 @@ if "$PY" -m pip wheel -q --no-deps -w "$TMP/wheel" ./bindings/python >"$TMP/whee
     whl="$(ls "$TMP"/wheel/mimetic-*.whl)"
     ok "built $(basename "$whl") ($(stat -c %s "$whl") bytes)"
     case "$(basename "$whl")" in *-py3-none-linux_x86_64.whl|*-py3-none-*.whl) ok "platform tag, any Python 3" ;; *) fail "wheel tag of $(basename "$whl")" ;; esac
-    if "$PY" -m zipfile -l "$whl" | grep -qE '^mimetic/libMimetic\.so '; then ok "the wheel contains mimetic/libMimetic.so"
+    # The listing goes to a file first: piped into grep -q (which stops at the first match) under
+    # pipefail, the lister's broken pipe failed the check whenever the line came before the end.
+    "$PY" -m zipfile -l "$whl" >"$TMP/wheel.list"
+    if grep -qE '^mimetic/libMimetic\.so ' "$TMP/wheel.list"; then ok "the wheel contains mimetic/libMimetic.so"
     else fail "the wheel has no mimetic/libMimetic.so"; fi
     if "$PY" -m venv "$TMP/venv" && "$TMP/venv/bin/pip" install -q "$whl" >"$TMP/venv.log" 2>&1; then
         mkdir -p "$TMP/elsewhere"
