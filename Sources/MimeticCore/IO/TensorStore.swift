@@ -104,16 +104,16 @@ public final class TensorStore: @unchecked Sendable {
             if Int(bitPattern: p) % MemoryLayout<Float>.alignment == 0 {
                 return Weight(pointer: p.assumingMemoryBound(to: Float.self), shape: e.shape, name: e.name)
             }
-            let s = keep(FloatStorage(count: n))
+            let s = keep(FloatStorage(uninitializedCount: n))
             memcpy(s.pointer, p, n * 4)
             return try checkedFinite(Weight(pointer: s.pointer, shape: e.shape, name: e.name))
         case .f16:
             let s = keep(FloatStorage(uninitializedCount: n))
-            let bad = weight_widen_f16(p, n, s.pointer)   // vectorised (F16C where the CPU has it)
-            if bad < n { throw MimeticError.invalidModel("\(source): tensor '\(e.name)' holds a non-finite value at index \(bad)") }
+            let bad = weight_widen_f16(p, n, s.pointer)   // vectorised (F16C where the CPU has it), with the check
+            if bad < n { throw nonFinite(e.name, at: bad) }
             return Weight(pointer: s.pointer, shape: e.shape, name: e.name)
         case .bf16:
-            let s = keep(FloatStorage(count: n))
+            let s = keep(FloatStorage(uninitializedCount: n))
             for i in 0..<n {
                 let bits = UInt32(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))) << 16
                 s.pointer[i] = Float(bitPattern: bits)
@@ -127,18 +127,25 @@ public final class TensorStore: @unchecked Sendable {
     private func keep(_ s: FloatStorage) -> FloatStorage { converted.append(s); return s }
 
     private func checkedFinite(_ w: Weight) throws -> Weight {
-        for i in 0..<w.count where !w.pointer[i].isFinite {
-            throw MimeticError.invalidModel("\(source): tensor '\(w.name)' holds a non-finite value at index \(i)")
-        }
+        try checkFinite(w.pointer, count: w.count, name: w.name)
         return w
+    }
+
+    /// The one load-time NaN/Inf check (`weight_scan_f32`, at memory speed), for every tensor.
+    private func checkFinite(_ p: UnsafeRawPointer, count: Int, name: String) throws {
+        let bad = weight_scan_f32(p, count)
+        if bad < count { throw nonFinite(name, at: bad) }
+    }
+
+    private func nonFinite(_ name: String, at index: Int) -> MimeticError {
+        MimeticError.invalidModel("\(source): tensor '\(name)' holds a non-finite value at index \(index)")
     }
 
     /// Scans every float tensor for NaN/Inf. Model loading calls this once, so a corrupt weight
     /// is reported at load rather than as NaN animation later (`weight_scan_f32`).
     func validateAllFinite() throws {
         for e in header.entries.values where e.dtype == .f32 {
-            let bad = weight_scan_f32(base + header.dataOffset + e.begin, e.count)   // at memory speed
-            if bad < e.count { throw MimeticError.invalidModel("\(source): tensor '\(e.name)' holds a non-finite value at index \(bad)") }
+            try checkFinite(base + header.dataOffset + e.begin, count: e.count, name: e.name)
         }
     }
 }

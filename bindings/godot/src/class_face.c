@@ -98,14 +98,6 @@ static void warn_once(FaceInstance *self, uint32_t bit, const char *format, cons
 
 /* ---- engine objects ------------------------------------------------------------------------ */
 
-static GDExtensionObjectPtr singleton(const char *name) {
-    GdStringName s;
-    gd_string_name_new(&s, name);
-    GDExtensionObjectPtr object = gd.global_get_singleton(&s);
-    gd_string_name_free(&s);
-    return object;
-}
-
 static bool call_int(GDExtensionObjectPtr object, const char *method, const GdVariant *args, int argc, int64_t *out) {
     GdVariant result;
     bool ok = gd_call(object, method, args, argc, &result) && gd_variant_as_int(&result, out);
@@ -351,7 +343,7 @@ static void face_process(GDExtensionClassInstancePtr instance, const GDExtension
     (void)args;
     (void)ret;
     FaceInstance *self = instance;
-    GDExtensionObjectPtr audio_server = singleton("AudioServer");
+    GDExtensionObjectPtr audio_server = gd_singleton("AudioServer");
     if (!face_setup(self, audio_server)) return;
     GDExtensionObjectPtr delay = NULL;
     bool delay_first = false;
@@ -368,8 +360,8 @@ static void face_process(GDExtensionClassInstancePtr instance, const GDExtension
             gd_variant_type(&result) == GDEXTENSION_VARIANT_TYPE_PACKED_VECTOR2_ARRAY) {
             GdPackedArray buffer;
             gd.to_type[GDEXTENSION_VARIANT_TYPE_PACKED_VECTOR2_ARRAY](&buffer, &result);
-            int64_t n = gd_packed_size(GDEXTENSION_VARIANT_TYPE_PACKED_VECTOR2_ARRAY, &buffer);
-            const float *xy = gd_packed_vector2_data_const(&buffer);
+            int64_t n = 0;
+            const float *xy = gd_packed_vector2_read(&buffer, &n);
             mimetic_status status = xy ? stream_core_push_stereo(&self->core, xy, (size_t)n) : MIMETIC_OK;
             gd_packed_free(GDEXTENSION_VARIANT_TYPE_PACKED_VECTOR2_ARRAY, &buffer);
             if (status != MIMETIC_OK) gd_error("MimeticFace", "MimeticFace: %s", self->core.error);
@@ -481,10 +473,7 @@ static void f_get_weights(void *instance, const GdArg *args, GdRet *ret) {
     (void)args;
     FaceInstance *self = instance;
     if (!stream_core_is_open(&self->core)) return;
-    gd_packed_float32_new(&ret->packed, self->core.weight_count);
-    ret->packed_set = true;
-    float *out = gd_packed_float32_data(&ret->packed);
-    if (out) memcpy(out, self->core.weights, (size_t)self->core.weight_count * sizeof(float));
+    gd_ret_floats(ret, self->core.weights, self->core.weight_count);
 }
 static void f_restart(void *instance, const GdArg *args, GdRet *ret) {
     (void)args;

@@ -140,6 +140,12 @@ static bool decode_typed(const GdParam *param, const void *value, GdArg *arg, Sc
     return false;
 }
 
+void gd_ret_floats(GdRet *ret, const float *src, int64_t n) {
+    float *out = gd_packed_float32_new(&ret->packed, n);
+    ret->packed_set = true;
+    if (out) memcpy(out, src, (size_t)n * sizeof(float));
+}
+
 static void release_ret(const GdMethod *m, GdRet *ret) {
     if (ret->s_owned) free((char *)ret->s);
     if (is_packed(m->ret) && ret->packed_set) gd_packed_free(m->ret, &ret->packed);
@@ -256,7 +262,7 @@ static GDExtensionClassMethodArgumentMetadata metadata_of(GDExtensionVariantType
          : GDEXTENSION_METHOD_ARGUMENT_METADATA_NONE;
 }
 
-static void register_method(const GdClass *cls, const GdStringName *class_name, const GdMethod *m) {
+static void register_method(const GdStringName *class_name, const GdMethod *m) {
     GdStringName method_name;
     gd_string_name_new(&method_name, m->name);
     PropertyNames ret_names, arg_names[4];
@@ -282,7 +288,6 @@ static void register_method(const GdClass *cls, const GdStringName *class_name, 
     info.arguments_info = m->argc ? arg_info : NULL;
     info.arguments_metadata = m->argc ? arg_meta : NULL;
     gd.classdb_register_extension_class_method(gd.library, class_name, &info);
-    (void)cls;
     for (uint32_t i = 0; i < m->argc; i++) property_names_free(&arg_names[i]);
     property_names_free(&ret_names);
     gd_string_name_free(&method_name);
@@ -299,7 +304,7 @@ void gd_register_class(const GdClass *cls) {
     info.get_virtual_func = cls->get_virtual;
     info.class_userdata = (void *)cls;
     gd.classdb_register_extension_class(gd.library, &name, &parent, &info);
-    for (size_t i = 0; i < cls->method_count; i++) register_method(cls, &name, &cls->methods[i]);
+    for (size_t i = 0; i < cls->method_count; i++) register_method(&name, &cls->methods[i]);
     gd_string_name_free(&parent);
     gd_string_name_free(&name);
 }

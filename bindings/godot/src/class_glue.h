@@ -36,6 +36,9 @@ typedef struct {
 
 typedef void (*GdMethodFn)(void *instance, const GdArg *args, GdRet *ret);
 
+/* Returns n floats copied from `src` as a PackedFloat32Array. */
+void gd_ret_floats(GdRet *ret, const float *src, int64_t n);
+
 typedef struct {
     GDExtensionVariantType type;
     const char *name;

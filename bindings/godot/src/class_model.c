@@ -122,9 +122,8 @@ static void m_get_template(void *instance, const GdArg *args, GdRet *ret) {
     ModelInstance *self = instance;
     ModelShared *s = self->shared;
     if (!s || !s->info.has_template) return; /* an empty array */
-    gd_packed_vector3_new(&ret->packed, s->info.num_vertices);
+    float *xyz = gd_packed_vector3_new(&ret->packed, s->info.num_vertices);
     ret->packed_set = true;
-    float *xyz = gd_packed_vector3_data(&ret->packed);
     if (xyz) mimetic_model_get_template(s->model, xyz, (size_t)s->info.output_size);
 }
 

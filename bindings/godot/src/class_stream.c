@@ -56,15 +56,15 @@ static void s_push_audio(void *instance, const GdArg *args, GdRet *ret) {
         ret->i = report(self, "push_audio", MIMETIC_ERROR_INVALID_ARGUMENT);
         return;
     }
-    int64_t n = gd_packed_size(GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY, args[0].packed);
-    const float *samples = gd_packed_float32_data_const(args[0].packed);
+    int64_t n = 0;
+    const float *samples = gd_packed_float32_read(args[0].packed, &n);
     ret->i = report(self, "push_audio", stream_core_push_mono(&self->core, samples, samples ? (size_t)n : 0));
 }
 
 static void s_push_stereo(void *instance, const GdArg *args, GdRet *ret) {
     StreamInstance *self = instance;
-    int64_t n = gd_packed_size(GDEXTENSION_VARIANT_TYPE_PACKED_VECTOR2_ARRAY, args[0].packed);
-    const float *xy = gd_packed_vector2_data_const(args[0].packed);
+    int64_t n = 0;
+    const float *xy = gd_packed_vector2_read(args[0].packed, &n);
     ret->i = report(self, "push_stereo", stream_core_push_stereo(&self->core, xy, xy ? (size_t)n : 0));
 }
 
@@ -81,11 +81,7 @@ static void s_pull_offsets(void *instance, const GdArg *args, GdRet *ret) {
     (void)args;
     StreamInstance *self = instance;
     if (report(self, "pull_offsets", stream_core_pull_offsets(&self->core)) != MIMETIC_OK) return; /* empty */
-    int32_t n = self->core.shared->info.output_size;
-    gd_packed_float32_new(&ret->packed, n);
-    ret->packed_set = true;
-    float *out = gd_packed_float32_data(&ret->packed);
-    if (out) memcpy(out, self->core.frame, (size_t)n * sizeof(float));
+    gd_ret_floats(ret, self->core.frame, self->core.shared->info.output_size);
 }
 
 static void s_pull_vertices(void *instance, const GdArg *args, GdRet *ret) {
@@ -98,9 +94,8 @@ static void s_pull_vertices(void *instance, const GdArg *args, GdRet *ret) {
     }
     if (report(self, "pull_vertices", stream_core_pull_offsets(&self->core)) != MIMETIC_OK) return;
     const mimetic_model_info *info = &self->core.shared->info;
-    gd_packed_vector3_new(&ret->packed, info->num_vertices);
+    float *xyz = gd_packed_vector3_new(&ret->packed, info->num_vertices);
     ret->packed_set = true;
-    float *xyz = gd_packed_vector3_data(&ret->packed);
     if (!xyz) return;
     mimetic_model_get_template(self->core.shared->model, xyz, (size_t)info->output_size);
     for (int32_t i = 0; i < info->output_size; i++) xyz[i] += self->core.frame[i];
@@ -110,10 +105,7 @@ static void s_pull_weights(void *instance, const GdArg *args, GdRet *ret) {
     (void)args;
     StreamInstance *self = instance;
     if (report(self, "pull_weights", stream_core_pull_weights(&self->core)) != MIMETIC_OK) return;
-    gd_packed_float32_new(&ret->packed, self->core.weight_count);
-    ret->packed_set = true;
-    float *out = gd_packed_float32_data(&ret->packed);
-    if (out) memcpy(out, self->core.weights, (size_t)self->core.weight_count * sizeof(float));
+    gd_ret_floats(ret, self->core.weights, self->core.weight_count);
 }
 
 static void s_get_frame_time(void *instance, const GdArg *args, GdRet *ret) {

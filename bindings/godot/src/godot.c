@@ -187,53 +187,48 @@ void gd_variant_object(GdVariant *out, GDExtensionObjectPtr object) {
 void gd_variant_free(GdVariant *v) { gd.variant_destroy(v); }
 GDExtensionVariantType gd_variant_type(const GdVariant *v) { return gd.variant_get_type(v); }
 
+/* A bool, int or float variant's value (exactly one of the three set, by its type). */
+static GDExtensionVariantType read_scalar(const void *variant, GDExtensionBool *b, int64_t *i, double *d) {
+    GDExtensionVariantType t = gd.variant_get_type(variant);
+    if (t == GDEXTENSION_VARIANT_TYPE_BOOL || t == GDEXTENSION_VARIANT_TYPE_INT || t == GDEXTENSION_VARIANT_TYPE_FLOAT)
+        gd.to_type[t](t == GDEXTENSION_VARIANT_TYPE_BOOL ? (void *)b : t == GDEXTENSION_VARIANT_TYPE_INT ? (void *)i : (void *)d,
+                      (GDExtensionVariantPtr)variant);
+    return t;
+}
+
 bool gd_variant_as_int(const void *variant, int64_t *out) {
-    switch (gd.variant_get_type(variant)) {
-    case GDEXTENSION_VARIANT_TYPE_INT: gd.to_type[GDEXTENSION_VARIANT_TYPE_INT](out, (GDExtensionVariantPtr)variant); return true;
-    case GDEXTENSION_VARIANT_TYPE_BOOL: {
-        GDExtensionBool b = 0;
-        gd.to_type[GDEXTENSION_VARIANT_TYPE_BOOL](&b, (GDExtensionVariantPtr)variant);
-        *out = b ? 1 : 0;
-        return true;
-    }
-    case GDEXTENSION_VARIANT_TYPE_FLOAT: {
-        double d = 0;
-        gd.to_type[GDEXTENSION_VARIANT_TYPE_FLOAT](&d, (GDExtensionVariantPtr)variant);
+    GDExtensionBool b = 0;
+    int64_t i = 0;
+    double d = 0;
+    switch (read_scalar(variant, &b, &i, &d)) {
+    case GDEXTENSION_VARIANT_TYPE_INT: *out = i; return true;
+    case GDEXTENSION_VARIANT_TYPE_BOOL: *out = b ? 1 : 0; return true;
+    case GDEXTENSION_VARIANT_TYPE_FLOAT:
         if (!(d >= -9.2e18 && d <= 9.2e18)) return false; /* NaN, Inf, out of int64 range */
         *out = (int64_t)d;
         return true;
-    }
     default: return false;
     }
 }
 
 bool gd_variant_as_float(const void *variant, double *out) {
-    switch (gd.variant_get_type(variant)) {
-    case GDEXTENSION_VARIANT_TYPE_FLOAT: gd.to_type[GDEXTENSION_VARIANT_TYPE_FLOAT](out, (GDExtensionVariantPtr)variant); return true;
-    case GDEXTENSION_VARIANT_TYPE_INT: {
-        int64_t i = 0;
-        gd.to_type[GDEXTENSION_VARIANT_TYPE_INT](&i, (GDExtensionVariantPtr)variant);
-        *out = (double)i;
-        return true;
-    }
+    GDExtensionBool b = 0;
+    int64_t i = 0;
+    double d = 0;
+    switch (read_scalar(variant, &b, &i, &d)) {
+    case GDEXTENSION_VARIANT_TYPE_FLOAT: *out = d; return true;
+    case GDEXTENSION_VARIANT_TYPE_INT: *out = (double)i; return true;
     default: return false;
     }
 }
 
 bool gd_variant_as_bool(const void *variant, bool *out) {
-    switch (gd.variant_get_type(variant)) {
-    case GDEXTENSION_VARIANT_TYPE_BOOL: {
-        GDExtensionBool b = 0;
-        gd.to_type[GDEXTENSION_VARIANT_TYPE_BOOL](&b, (GDExtensionVariantPtr)variant);
-        *out = b != 0;
-        return true;
-    }
-    case GDEXTENSION_VARIANT_TYPE_INT: {
-        int64_t i = 0;
-        gd.to_type[GDEXTENSION_VARIANT_TYPE_INT](&i, (GDExtensionVariantPtr)variant);
-        *out = i != 0;
-        return true;
-    }
+    GDExtensionBool b = 0;
+    int64_t i = 0;
+    double d = 0;
+    switch (read_scalar(variant, &b, &i, &d)) {
+    case GDEXTENSION_VARIANT_TYPE_BOOL: *out = b != 0; return true;
+    case GDEXTENSION_VARIANT_TYPE_INT: *out = i != 0; return true;
     default: return false;
     }
 }
@@ -275,14 +270,17 @@ static void packed_new(GDExtensionVariantType type, GDExtensionPtrConstructor em
     gd_variant_free(&v);
 }
 
-void gd_packed_float32_new(GdPackedArray *out, int64_t n) {
+float *gd_packed_float32_new(GdPackedArray *out, int64_t n) {
     packed_new(GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY, gd.packed_float32_new, out, n);
+    return n > 0 ? gd.packed_float32_array_operator_index(out, 0) : NULL;
 }
-void gd_packed_vector3_new(GdPackedArray *out, int64_t n) {
+float *gd_packed_vector3_new(GdPackedArray *out, int64_t n) {
     packed_new(GDEXTENSION_VARIANT_TYPE_PACKED_VECTOR3_ARRAY, gd.packed_vector3_new, out, n);
+    return n > 0 ? (float *)gd.packed_vector3_array_operator_index(out, 0) : NULL;
 }
 
-int64_t gd_packed_size(GDExtensionVariantType type, const void *array) {
+/* A caller's array's length: size() through a Variant (the interface has no size function). */
+static int64_t packed_size(GDExtensionVariantType type, const void *array) {
     GdVariant v, result;
     gd.from_type[type](&v, (GDExtensionTypePtr)array);
     int64_t n = 0;
@@ -294,27 +292,27 @@ int64_t gd_packed_size(GDExtensionVariantType type, const void *array) {
     return n;
 }
 
-float *gd_packed_float32_data(GdPackedArray *a) {
-    if (gd_packed_size(GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY, a) == 0) return NULL;
-    return gd.packed_float32_array_operator_index(a, 0);
+/* The const accessors: the caller's array may be shared, and the others would copy it. */
+const float *gd_packed_float32_read(const void *array, int64_t *n) {
+    *n = packed_size(GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY, array);
+    return *n > 0 ? gd.packed_float32_array_operator_index_const(array, 0) : NULL;
 }
-float *gd_packed_vector3_data(GdPackedArray *a) {
-    if (gd_packed_size(GDEXTENSION_VARIANT_TYPE_PACKED_VECTOR3_ARRAY, a) == 0) return NULL;
-    return (float *)gd.packed_vector3_array_operator_index(a, 0);
-}
-const float *gd_packed_float32_data_const(const void *array) {
-    if (gd_packed_size(GDEXTENSION_VARIANT_TYPE_PACKED_FLOAT32_ARRAY, array) == 0) return NULL;
-    /* The const accessor: the caller's array may be shared, and the other one would copy it. */
-    return gd.packed_float32_array_operator_index_const(array, 0);
-}
-const float *gd_packed_vector2_data_const(const void *array) {
-    if (gd_packed_size(GDEXTENSION_VARIANT_TYPE_PACKED_VECTOR2_ARRAY, array) == 0) return NULL;
-    return (const float *)gd.packed_vector2_array_operator_index_const(array, 0);
+const float *gd_packed_vector2_read(const void *array, int64_t *n) {
+    *n = packed_size(GDEXTENSION_VARIANT_TYPE_PACKED_VECTOR2_ARRAY, array);
+    return *n > 0 ? (const float *)gd.packed_vector2_array_operator_index_const(array, 0) : NULL;
 }
 
 void gd_packed_free(GDExtensionVariantType type, GdPackedArray *a) { gd.destroy[type](a); }
 
 /* ---- calls on engine objects --------------------------------------------------------------- */
+
+GDExtensionObjectPtr gd_singleton(const char *name) {
+    GdStringName s;
+    gd_string_name_new(&s, name);
+    GDExtensionObjectPtr object = gd.global_get_singleton(&s);
+    gd_string_name_free(&s);
+    return object;
+}
 
 bool gd_call(GDExtensionObjectPtr object, const char *method, const GdVariant *args, int argc, GdVariant *r_return) {
     if (!object) {

@@ -98,15 +98,17 @@ bool gd_variant_as_bool(const void *variant, bool *out);
 /* An Object variant's object (NULL for a null object, false for another type). */
 bool gd_variant_as_object(const void *variant, GDExtensionObjectPtr *out);
 
-/* Packed arrays: a new array of n elements in uninitialized storage, and element access. */
-void gd_packed_float32_new(GdPackedArray *out, int64_t n);
-void gd_packed_vector3_new(GdPackedArray *out, int64_t n);
-float *gd_packed_float32_data(GdPackedArray *a); /* NULL when empty */
-float *gd_packed_vector3_data(GdPackedArray *a); /* xyz floats; NULL when empty */
-int64_t gd_packed_size(GDExtensionVariantType type, const void *array);
-const float *gd_packed_float32_data_const(const void *array);
-const float *gd_packed_vector2_data_const(const void *array); /* xy floats */
+/* Packed arrays. _new builds an array of n elements in uninitialized storage and returns its
+ * first element (xyz floats for Vector3; NULL when n is 0), to be filled; _read returns a caller's
+ * array's first element (xy floats for Vector2; NULL when empty) and its length, read-only. */
+float *gd_packed_float32_new(GdPackedArray *out, int64_t n);
+float *gd_packed_vector3_new(GdPackedArray *out, int64_t n);
+const float *gd_packed_float32_read(const void *array, int64_t *n);
+const float *gd_packed_vector2_read(const void *array, int64_t *n);
 void gd_packed_free(GDExtensionVariantType type, GdPackedArray *a);
+
+/* An engine singleton by name (AudioServer, ProjectSettings). */
+GDExtensionObjectPtr gd_singleton(const char *name);
 
 /* obj.method(args...) by name, as an untyped GDScript call. r_return receives the result (nil on
  * failure); false, with the reason printed, if the call failed. */

@@ -13,10 +13,7 @@ static char *copy(const char *s) {
 
 char *mimetic_os_path(const char *path) {
     if (strncmp(path, "res://", 6) != 0 && strncmp(path, "user://", 7) != 0) return copy(path);
-    GdStringName singleton_name;
-    gd_string_name_new(&singleton_name, "ProjectSettings");
-    GDExtensionObjectPtr settings = gd.global_get_singleton(&singleton_name);
-    gd_string_name_free(&singleton_name);
+    GDExtensionObjectPtr settings = gd_singleton("ProjectSettings");
     GdVariant arg, result;
     gd_variant_string(&arg, path);
     char *out = NULL;

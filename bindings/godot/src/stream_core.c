@@ -151,15 +151,15 @@ static mimetic_status not_open(StreamCore *core) {
     return MIMETIC_ERROR_WRONG_STATE;
 }
 
-static mimetic_status check(StreamCore *core, const char *what, mimetic_status status) {
-    (void)what; /* the classes name the method; Mimetic's message names the problem */
+/* A failure's message kept (the classes name the method; Mimetic's message names the problem). */
+static mimetic_status check(StreamCore *core, mimetic_status status) {
     if (status != MIMETIC_OK && status != MIMETIC_ERROR_NOT_READY) set_error(core->error, sizeof core->error, NULL, status);
     return status;
 }
 
 mimetic_status stream_core_push_mono(StreamCore *core, const float *samples, size_t n) {
     if (!core->stream) return not_open(core);
-    return check(core, "push_audio", mimetic_stream_push_audio(core->stream, samples, n));
+    return check(core, mimetic_stream_push_audio(core->stream, samples, n));
 }
 
 mimetic_status stream_core_push_stereo(StreamCore *core, const float *xy, size_t frames) {
@@ -168,7 +168,7 @@ mimetic_status stream_core_push_stereo(StreamCore *core, const float *xy, size_t
         size_t n = frames - done < STREAM_CORE_CHUNK ? frames - done : STREAM_CORE_CHUNK;
         for (size_t i = 0; i < n; i++) core->mono[i] = 0.5f * (xy[2 * (done + i)] + xy[2 * (done + i) + 1]);
         mimetic_status status = mimetic_stream_push_audio(core->stream, core->mono, n);
-        if (status != MIMETIC_OK) return check(core, "push_stereo", status);
+        if (status != MIMETIC_OK) return check(core, status);
         done += n;
     }
     return MIMETIC_OK;
@@ -177,14 +177,13 @@ mimetic_status stream_core_push_stereo(StreamCore *core, const float *xy, size_t
 mimetic_status stream_core_frames_ready(StreamCore *core, size_t *out) {
     *out = 0;
     if (!core->stream) return not_open(core);
-    return check(core, "frames_ready", mimetic_stream_frames_ready(core->stream, out));
+    return check(core, mimetic_stream_frames_ready(core->stream, out));
 }
 
 mimetic_status stream_core_pull_offsets(StreamCore *core) {
     if (!core->stream) return not_open(core);
     core->info.struct_size = sizeof core->info;
-    return check(core, "pull_offsets",
-                 mimetic_stream_pull_frame(core->stream, core->frame, (size_t)core->shared->info.output_size, &core->info));
+    return check(core, mimetic_stream_pull_frame(core->stream, core->frame, (size_t)core->shared->info.output_size, &core->info));
 }
 
 mimetic_status stream_core_pull_weights(StreamCore *core) {
@@ -195,8 +194,7 @@ mimetic_status stream_core_pull_weights(StreamCore *core) {
         return MIMETIC_ERROR_WRONG_STATE;
     }
     core->info.struct_size = sizeof core->info;
-    return check(core, "pull_weights",
-                 mimetic_stream_pull_weights(core->stream, core->retarget, core->weights, (size_t)core->weight_count,
+    return check(core, mimetic_stream_pull_weights(core->stream, core->retarget, core->weights, (size_t)core->weight_count,
                                              &core->info, NULL));
 }
 
@@ -215,32 +213,32 @@ mimetic_status stream_core_set_controls(StreamCore *core, float strength, float 
 
 mimetic_status stream_core_flush(StreamCore *core) {
     if (!core->stream) return not_open(core);
-    return check(core, "flush", mimetic_stream_flush(core->stream));
+    return check(core, mimetic_stream_flush(core->stream));
 }
 
 mimetic_status stream_core_reset(StreamCore *core) {
     if (!core->stream) return not_open(core);
     if (core->retarget) mimetic_retarget_reset(core->retarget);
-    return check(core, "reset", mimetic_stream_reset(core->stream));
+    return check(core, mimetic_stream_reset(core->stream));
 }
 
 mimetic_status stream_core_set_style(StreamCore *core, int32_t slot) {
     if (!core->stream) return not_open(core);
-    return check(core, "set_style", mimetic_stream_set_style_slot(core->stream, slot));
+    return check(core, mimetic_stream_set_style_slot(core->stream, slot));
 }
 
 mimetic_status stream_core_load_persona(StreamCore *core, const char *path) {
     if (!core->stream) return not_open(core);
     mimetic_persona *persona = NULL;
     mimetic_status status = mimetic_persona_load(core->shared->model, path, &persona);
-    if (status != MIMETIC_OK) return check(core, "load_persona", status);
+    if (status != MIMETIC_OK) return check(core, status);
     status = mimetic_stream_set_persona(core->stream, persona); /* the stream copies what it needs */
     mimetic_persona_free(persona);
-    return check(core, "load_persona", status);
+    return check(core, status);
 }
 
 mimetic_status stream_core_latency(StreamCore *core, double *seconds) {
     *seconds = 0;
     if (!core->stream) return not_open(core);
-    return check(core, "get_latency", mimetic_stream_get_latency(core->stream, seconds));
+    return check(core, mimetic_stream_get_latency(core->stream, seconds));
 }

@@ -44,7 +44,7 @@ void host_string_new(void *out, const char *utf8) {
     *(char **)out = dup(utf8);
     host_live_strings++;
 }
-static void string_destroy(void *p) {
+void host_string_free(void *p) {
     free(*(char **)p);
     *(char **)p = NULL;
     host_live_strings--;
@@ -145,7 +145,7 @@ static bool is_text(int t) {
 static bool is_packed(int t) { return element_size((GDExtensionVariantType)t) != 0; }
 
 void host_variant_destroy(HostVariant *v) {
-    if (is_text(v->type)) string_destroy(&v->v.p);
+    if (is_text(v->type)) host_string_free(&v->v.p);
     else if (is_packed(v->type)) {
         HostPackedValue a = {v->v.p, 0};
         host_packed_destroy(&a);
@@ -266,7 +266,7 @@ static GDExtensionPtrConstructor i_variant_get_ptr_constructor(GDExtensionVarian
 }
 static void destroy_packed(void *p) { host_packed_destroy(p); }
 static GDExtensionPtrDestructor i_variant_get_ptr_destructor(GDExtensionVariantType t) {
-    if (is_text(t)) return string_destroy;
+    if (is_text(t)) return host_string_free;
     if (is_packed(t)) return destroy_packed;
     return NULL; /* bool, int, float, Object: no destructor, as in Godot */
 }

@@ -125,6 +125,7 @@ extern const char *host_mesh_path;     /* what get_node_or_null finds the mesh a
 
 /* Values. */
 void host_string_new(void *out, const char *utf8);
+void host_string_free(void *s);   /* a String, StringName or NodePath */
 void host_packed_new(HostPackedValue *out, GDExtensionVariantType type, int64_t size);
 void *host_packed_data(HostPackedValue *a);
 void host_packed_destroy(HostPackedValue *a);

@@ -147,7 +147,7 @@ static int64_t ptrcall_string_arg(HostObject *o, const char *method, const char 
     const void *args[1] = {&str};
     int64_t r = -12345;
     ptrcall(o, method, args, &r);
-    char *tmp = str; free(tmp); host_live_strings--;
+    host_string_free(&str);
     return r;
 }
 
@@ -488,7 +488,7 @@ static void process(HostObject *face, double delta) {
     char *name;
     host_string_new(&name, "_process");
     fn = face->ext->info.get_virtual_func(face->ext->info.class_userdata, &name);
-    free(name); host_live_strings--;
+    host_string_free(&name);
     if (!fn) { printf("  MimeticFace has no _process\n"); failures++; return; }
     const void *args[1] = {&delta};
     fn(face->instance, args, NULL);
@@ -516,7 +516,7 @@ static void check_face(mimetic_model *ref_model, const mimetic_audio *audio, con
     char *other;
     host_string_new(&other, "_physics_process");
     CHECK(face->ext->info.get_virtual_func(face->ext->info.class_userdata, &other) == NULL, "only _process is overridden");
-    free(other); host_live_strings--;
+    host_string_free(&other);
 
     set_property(face, "mesh", v_text(GDEXTENSION_VARIANT_TYPE_NODE_PATH, host_mesh_path));
     set_property(face, "strength", v_float(1.25));

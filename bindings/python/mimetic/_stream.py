@@ -657,12 +657,14 @@ def process_batch(streams: Sequence[Stream]) -> None:
     if not items:
         return
     handles = (_lib.c_stream_p * len(items))()
+    seen: set[int] = set()
     with contextlib.ExitStack() as held:
         for i, s in enumerate(items):
             if not isinstance(s, Stream):
                 raise InvalidArgumentError(f"process_batch: item {i} is a {type(s).__name__}, not a Stream")
-            if any(s is t for t in items[:i]):
+            if id(s) in seen:  # checked here too: taking its lock twice would deadlock
                 raise InvalidArgumentError(f"process_batch: stream {i} appears twice")
+            seen.add(id(s))
             held.enter_context(s._lock)
             handles[i] = s._require_open()
         check(function("mimetic_stream_process_batch")(handles, len(items)), "mimetic_stream_process_batch")
